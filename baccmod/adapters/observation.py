@@ -1,0 +1,200 @@
+"""gammapy ``Observation`` -> :class:`baccmod.core.model.RunArrays` (each run read once)."""
+import logging
+from pathlib import Path
+
+import numpy as np
+from astropy import units as u
+from astropy.coordinates import EarthLocation
+from astropy.table import Table
+
+from ..core import fov
+from ..core.exclusion import areas_near
+from ..core.model import RunArrays
+from ..errors import BaccmodTypeError, BaccmodValueError, MissingLocationError
+from .altaz import astrometry_context, icrs_to_cirs, observed_frame
+
+log = logging.getLogger(__name__)
+
+#: Sky-aligned FoV offset of the two directions used to measure the FoV frame rotation (rad).
+_REFERENCE_OFFSET = np.deg2rad(0.1)
+#: Spacing of the pointing track on which the FoV rotation is followed (s).
+_TRACK_STEP = 10.0
+
+
+def observation_location(obs, location=None):
+    """Observatory site of a run: ``location``, else the observation's, else the event header's
+    GEOLON/GEOLAT/ALTITUDE, else the data store's observation index; otherwise an error."""
+    if location is not None:
+        if not isinstance(location, EarthLocation):
+            raise BaccmodTypeError(f"location must be an astropy EarthLocation, not "
+                                   f"{type(location).__name__}.")
+        return location
+    index_dir = _data_store_dir(obs)
+    try:
+        found = obs.observatory_earth_location
+    except Exception:  # gammapy raises on incomplete metadata
+        found = None
+    if found is not None:
+        return found
+    found = _location_from_meta(obs.events.table.meta)
+    if found is None and index_dir is not None:
+        found = _location_from_obs_index(index_dir, obs.obs_id)
+    if found is None:
+        raise MissingLocationError(
+            f"run {obs.obs_id}: no observatory location in the observation, its event header "
+            "(GEOLON/GEOLAT/ALTITUDE) or the observation index. Give it with location=, e.g. "
+            "location=EarthLocation(lon=16.5002*u.deg, lat=-23.2717*u.deg, height=1835*u.m).")
+    return found
+
+
+def _data_store_dir(obs):
+    hdu = obs.__dict__.get("_events")
+    base = getattr(hdu, "base_dir", None)
+    return Path(base) if base is not None else None
+
+
+def _location_from_meta(meta):
+    if all(k in meta for k in ("GEOLON", "GEOLAT")):
+        return EarthLocation(lon=float(meta["GEOLON"]) * u.deg, lat=float(meta["GEOLAT"]) * u.deg,
+                             height=float(meta.get("ALTITUDE", 0.0)) * u.m)
+    return None
+
+
+def _location_from_obs_index(index_dir, obs_id):
+    for name in ("obs-index.fits.gz", "obs-index.fits"):
+        path = index_dir / name
+        if path.exists():
+            table = Table.read(path)
+            if {"OBS_ID", "GEOLON", "GEOLAT"} <= set(table.colnames):
+                row = table[table["OBS_ID"] == obs_id]
+                if len(row):
+                    return _location_from_meta({k: row[k][0] for k in row.colnames})
+            return _location_from_meta(table.meta)
+    return None
+
+
+def run_arrays(obs, location=None, fov_edges=None, areas=(), rotation_limit=None,
+               min_node_duration=0.0):
+    """Read a run into plain arrays.
+
+    Parameters
+    ----------
+    obs : gammapy.data.Observation
+    location : EarthLocation, optional
+        Overrides the site found in the run (see :func:`observation_location`).
+    fov_edges : float, optional
+        Largest |fov_lon|, |fov_lat| of a 3D model (rad). When given, the events' AltAz FoV
+        coordinates are computed, and, if exclusion areas reach the run, the FoV rotation at
+        time nodes.
+    areas : list of ExcludedArea
+    rotation_limit : float, optional
+        Largest FoV rotation (rad) allowed between neighbouring time nodes.
+    min_node_duration : float
+        Shortest time (s) a node may represent.
+
+    Returns
+    -------
+    RunArrays
+    """
+    if not hasattr(obs, "events") or not hasattr(obs, "gti"):
+        raise BaccmodTypeError(f"expected gammapy Observation objects, got {type(obs).__name__}.")
+    site = observation_location(obs, location)
+    events = obs.events
+    table = events.table
+    livetime = float(obs.observation_live_time_duration.to_value(u.s))
+    if not livetime > 0:
+        raise BaccmodValueError(f"run {obs.obs_id}: livetime is {livetime} s; it must be "
+                                "positive. Check its GTI and DEADC, or leave the run out.")
+    gti_start, gti_stop = obs.gti.time_start, obs.gti.time_stop
+    t_ref = obs.tmid
+    dt = (events.time - t_ref).to_value(u.s) if len(table) else np.zeros(0)
+    _check_gti(obs.obs_id, dt, (gti_start - t_ref).to_value(u.s), (gti_stop - t_ref).to_value(u.s))
+    pointing = obs.get_pointing_icrs(t_ref)
+    p_lon, p_lat = float(pointing.ra.rad), float(pointing.dec.rad)
+    lon = np.deg2rad(np.asarray(table["RA"], dtype=float))
+    lat = np.deg2rad(np.asarray(table["DEC"], dtype=float))
+    energy = events.energy.to_value(u.TeV).astype(float)
+    arrays = dict(obs_id=int(obs.obs_id), livetime=livetime, energy=energy, lon=lon, lat=lat,
+                  pointing_lon=p_lon, pointing_lat=p_lat)
+    if fov_edges is not None:
+        astrom = astrometry_context(t_ref, site)
+        frame = observed_frame(astrom)
+        p_ra_c, p_dec_c = icrs_to_cirs(p_lon, p_lat, astrom)
+        ra_c, dec_c = icrs_to_cirs(lon, lat, astrom)
+        arrays["fov_lon"], arrays["fov_lat"] = fov.altaz_fov_coordinates(
+            ra_c, dec_c, dt, float(p_ra_c), float(p_dec_c), frame)
+        max_offset = float(fov.angular_separation(0.0, 0.0, fov_edges, fov_edges))
+        if areas_near(list(areas), p_lon, p_lat, max_offset):
+            starts = (gti_start - t_ref).to_value(u.s)
+            stops = (gti_stop - t_ref).to_value(u.s)
+            matrices, weights = _rotation_nodes(
+                starts, stops, (p_lon, p_lat), (float(p_ra_c), float(p_dec_c)), astrom, frame,
+                rotation_limit, min_node_duration)
+            arrays["sky_to_altaz_matrices"] = matrices
+            arrays["node_weights"] = weights * livetime / np.sum(weights)
+    return RunArrays(**arrays)
+
+
+def _check_gti(obs_id, dt, starts, stops):
+    if np.any(stops <= starts):
+        raise BaccmodValueError(f"run {obs_id}: a GTI ends before it starts.")
+    if dt.size == 0:
+        return
+    if stops.max() < dt.min() or starts.min() > dt.max():
+        raise BaccmodValueError(
+            f"run {obs_id}: its GTIs lie outside the time span of its events; the GTI or the "
+            "event times use another time reference. Fix the run's files or leave it out.")
+    inside = np.zeros(dt.size, dtype=bool)
+    for a, b in zip(starts, stops):
+        inside |= (dt >= a) & (dt <= b)
+    if not inside.all():
+        log.warning("run %s: %d of %d events lie outside its GTIs.", obs_id,
+                    int((~inside).sum()), dt.size)
+
+
+def _rotation_nodes(starts, stops, pointing, pointing_cirs, astrom, frame, rotation_limit,
+                    min_node_duration):
+    """Time nodes over the GTIs such that the FoV turns by < rotation_limit between them.
+
+    Returns the sky-to-AltAz FoV maps at the nodes, shape (n, 2, 2), and the time each node
+    represents, shape (n,), in s.
+    """
+    ref_lon, ref_lat = fov.fov_radec_to_sky(np.array([0.0, _REFERENCE_OFFSET]),
+                                            np.array([_REFERENCE_OFFSET, 0.0]), *pointing)
+    ref_ra_c, ref_dec_c = icrs_to_cirs(ref_lon, ref_lat, astrom)
+
+    def matrices_at(times):
+        return fov.fov_frame_matrices(np.asarray(times, dtype=float), *pointing_cirs, ref_ra_c,
+                                      ref_dec_c, _REFERENCE_OFFSET, frame)
+
+    node_times, node_weights = [], []
+    for start, stop in zip(starts, stops):
+        n_step = max(1, int(np.ceil((stop - start) / _TRACK_STEP)))
+        edges = np.linspace(start, stop, n_step + 1)
+        angle = fov.rotation_angle(matrices_at(edges))
+        mid_angle = 0.5 * (angle[1:] + angle[:-1]) - angle[0]
+        segment = np.floor(np.abs(mid_angle) / rotation_limit).astype(int)
+        durations = np.diff(edges)
+        mids = 0.5 * (edges[1:] + edges[:-1])
+        for k in np.unique(segment):
+            sel = segment == k
+            node_weights.append(durations[sel].sum())
+            node_times.append(np.average(mids[sel], weights=durations[sel]))
+    node_times, node_weights = _merge_short_nodes(np.array(node_times), np.array(node_weights),
+                                                  min_node_duration)
+    return matrices_at(node_times), node_weights
+
+
+def _merge_short_nodes(times, weights, min_duration):
+    """Merge nodes shorter than min_duration into their predecessor."""
+    if min_duration <= 0 or times.size <= 1:
+        return times, weights
+    out_t, out_w = [times[0]], [weights[0]]
+    for t, w in zip(times[1:], weights[1:]):
+        if w < min_duration:
+            out_t[-1] = (out_t[-1] * out_w[-1] + t * w) / (out_w[-1] + w)
+            out_w[-1] += w
+        else:
+            out_t.append(t)
+            out_w.append(w)
+    return np.array(out_t), np.array(out_w)

@@ -1,0 +1,218 @@
+"""Stacked background models from runs given as plain arrays.
+
+A model is accumulated run by run (memory: one run's events plus the cubes):
+
+>>> acc = RadialAccumulator(energy_edges, offset_edges, oversample=10)
+>>> for run in runs:
+...     acc.add(run, excluded_areas)
+>>> cube = acc.result()           # BackgroundCube: counts, exposure, rate
+
+Units: energies in TeV, angles in rad, times in s, rates in s-1 MeV-1 sr-1.
+"""
+import logging
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from ..errors import BaccmodValueError, NoEventsError
+from . import exclusion, histogram, rate as rate_mod
+from .fov import angular_separation
+
+log = logging.getLogger(__name__)
+
+TEV_TO_MEV = 1e6
+
+
+@dataclass(frozen=True)
+class RunArrays:
+    """One run as plain arrays.
+
+    Attributes
+    ----------
+    obs_id : int
+    livetime : float
+        Livetime, s.
+    energy : ndarray, shape (n,)
+        Reconstructed energies, TeV.
+    lon, lat : ndarray, shape (n,)
+        Event sky positions (ICRS), rad.
+    pointing_lon, pointing_lat : float
+        Pointing (ICRS), rad.
+    fov_lon, fov_lat : ndarray, shape (n,), optional
+        Event coordinates in the AltAz-aligned FoV frame, rad (3D models only).
+    sky_to_altaz_matrices : ndarray, shape (n_node, 2, 2), optional
+        Maps from sky- to AltAz-aligned FoV frame at time nodes (3D models with exclusion).
+    node_weights : ndarray, shape (n_node,), optional
+        Livetime represented by each node, s.
+    """
+    obs_id: int
+    livetime: float
+    energy: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    pointing_lon: float
+    pointing_lat: float
+    fov_lon: Optional[np.ndarray] = None
+    fov_lat: Optional[np.ndarray] = None
+    sky_to_altaz_matrices: Optional[np.ndarray] = None
+    node_weights: Optional[np.ndarray] = None
+
+    def offsets(self):
+        """Angular distance of each event from the pointing, rad."""
+        return angular_separation(self.pointing_lon, self.pointing_lat, self.lon, self.lat)
+
+
+@dataclass
+class BackgroundCube:
+    """A stacked model: counts, exposure (s MeV sr) and rate (s-1 MeV-1 sr-1) per bin.
+
+    All arrays have shape (n_energy, *spatial) on the computation energy binning.
+    """
+    energy_edges: np.ndarray
+    counts: np.ndarray
+    exposure: np.ndarray
+    rate: np.ndarray
+    livetime: float
+    n_filled: int
+
+
+class _Accumulator:
+    """Sums counts and exposure over runs; subclasses define the spatial binning."""
+
+    def __init__(self, energy_edges, oversample):
+        self.energy_edges = np.asarray(energy_edges, dtype=float)
+        self.oversample = int(oversample)
+        shape = (len(self.energy_edges) - 1,) + self.spatial_shape
+        self.counts = np.zeros(shape)
+        self.spatial_exposure = np.zeros(self.spatial_shape)  # s sr
+        self.livetime = 0.0
+        self.fully_excluded_runs = []
+
+    def add(self, run, areas=()):
+        """Add one run's counts and exposure. ``areas``: list of ExcludedArea."""
+        if not run.livetime > 0:
+            raise BaccmodValueError(
+                f"run {run.obs_id}: livetime is {run.livetime} s; it must be positive. "
+                "Check the run's GTI and dead-time header, or leave the run out.")
+        areas = exclusion.areas_near(list(areas), run.pointing_lon, run.pointing_lat,
+                                     self.max_offset)
+        offsets = run.offsets()
+        keep = ~exclusion.excluded_mask(run.lon, run.lat, offsets, areas,
+                                        run.pointing_lon, run.pointing_lat)
+        counts, fraction = self._run_counts_fraction(run, offsets, keep, areas)
+        if not np.any(fraction > 0):
+            self.fully_excluded_runs.append(run.obs_id)
+        self.counts += counts
+        self.spatial_exposure += run.livetime * fraction * self.solid_angle
+        self.livetime += run.livetime
+        log.log(15, "run %s: %d events, %d counted, livetime %.1f s, mean unexcluded "
+                "fraction %.3f", run.obs_id, run.energy.size, int(counts.sum()), run.livetime,
+                float(np.mean(fraction)))
+
+    def result(self):
+        """The stacked :class:`BackgroundCube`; raises if nothing was counted."""
+        if self.livetime <= 0:
+            raise NoEventsError("no run was added: give at least one observation.")
+        if not np.any(self.spatial_exposure > 0):
+            raise BaccmodValueError(
+                "the exclusion covers the whole field of view of every run: nothing is left "
+                "to estimate the background from. Use smaller exclusion regions or other runs.")
+        if self.counts.sum() == 0:
+            raise NoEventsError(
+                "no events in the energy/offset range of the model in any run: check the "
+                "energy axis (TeV range of the events), the offset axis and the exclusions.")
+        de_mev = np.diff(self.energy_edges) * TEV_TO_MEV
+        exposure = de_mev.reshape((-1,) + (1,) * len(self.spatial_shape)) * self.spatial_exposure
+        rate = rate_mod.rate_from_counts(self.counts, exposure)
+        exposed = self.spatial_exposure > 0
+        rate, n_filled = rate_mod.fill_unexposed(rate, exposed, *self._fill_geometry())
+        if n_filled:
+            log.warning("%d spatial bins have no unexcluded exposure in any run; they take "
+                        "the rate of their nearest exposed bins.", n_filled)
+        return BackgroundCube(self.energy_edges, self.counts, exposure, rate, self.livetime,
+                              n_filled)
+
+
+class RadialAccumulator(_Accumulator):
+    """Counts and exposure in (energy, offset); offsets are exact event-pointing distances.
+
+    Parameters
+    ----------
+    energy_edges : ndarray
+        TeV.
+    offset_edges : ndarray
+        rad, increasing from 0.
+    oversample : int
+        Sub-rings per offset bin for the unexcluded fraction.
+    """
+
+    def __init__(self, energy_edges, offset_edges, oversample):
+        self.offset_edges = np.asarray(offset_edges, dtype=float)
+        self.spatial_shape = (len(self.offset_edges) - 1,)
+        self.max_offset = self.offset_edges[-1]
+        self.solid_angle = rate_mod.ring_solid_angle(self.offset_edges)
+        super().__init__(energy_edges, oversample)
+
+    def _run_counts_fraction(self, run, offsets, keep, areas):
+        counts = histogram.count_energy_offset(run.energy, offsets, self.energy_edges,
+                                               self.offset_edges, keep)
+        fraction = exclusion.ring_unexcluded_fraction(self.offset_edges, self.oversample, areas,
+                                                      run.pointing_lon, run.pointing_lat)
+        return counts, fraction
+
+    def _fill_geometry(self):
+        centers = 0.5 * (self.offset_edges[1:] + self.offset_edges[:-1])
+        return np.arange(centers.size), centers[:, None]
+
+
+class GridAccumulator(_Accumulator):
+    """Counts and exposure in (energy, fov_lon, fov_lat) of the AltAz-aligned FoV frame.
+
+    Parameters
+    ----------
+    energy_edges : ndarray
+        TeV.
+    lon_edges, lat_edges : ndarray
+        FoV bin edges, rad (regular, symmetric about 0).
+    oversample : int
+        Sub-pixels per bin side for the unexcluded fraction.
+    """
+
+    def __init__(self, energy_edges, lon_edges, lat_edges, oversample):
+        self.lon_edges = np.asarray(lon_edges, dtype=float)
+        self.lat_edges = np.asarray(lat_edges, dtype=float)
+        self.spatial_shape = (len(self.lon_edges) - 1, len(self.lat_edges) - 1)
+        self.max_offset = float(angular_separation(0.0, 0.0, np.max(np.abs(self.lon_edges)),
+                                                   np.max(np.abs(self.lat_edges))))
+        self.solid_angle = rate_mod.grid_solid_angle(self.lon_edges, self.lat_edges)
+        super().__init__(energy_edges, oversample)
+
+    def _run_counts_fraction(self, run, offsets, keep, areas):
+        if run.fov_lon is None or run.fov_lat is None:
+            raise BaccmodValueError(f"run {run.obs_id}: FoV coordinates are needed for a 3D "
+                                    "model (RunArrays.fov_lon / fov_lat).")
+        counts = histogram.count_energy_fov(run.energy, run.fov_lon, run.fov_lat,
+                                            self.energy_edges, self.lon_edges, self.lat_edges,
+                                            keep)
+        if areas:
+            fraction = exclusion.grid_unexcluded_fraction(
+                self.lon_edges, self.lat_edges, self.oversample, areas, run.pointing_lon,
+                run.pointing_lat, run.sky_to_altaz_matrices, run.node_weights)
+        else:
+            fraction = np.ones(self.spatial_shape)
+        return counts, fraction
+
+    def _fill_geometry(self):
+        lon_c = 0.5 * (self.lon_edges[1:] + self.lon_edges[:-1])
+        lat_c = 0.5 * (self.lat_edges[1:] + self.lat_edges[:-1])
+        grid_lon, grid_lat = np.meshgrid(lon_c, lat_c, indexing="ij")
+        ring_width = np.min(np.diff(self.lon_edges))
+        radius = angular_separation(0.0, 0.0, grid_lon, grid_lat)
+        groups = np.floor(radius / ring_width + 1e-9).astype(int)
+        return groups, np.stack([grid_lon, grid_lat], axis=-1)
+
+
+def model_rate(cube, target_energy_edges):
+    """Rate of a :class:`BackgroundCube` on the target energy binning (TeV edges)."""
+    return rate_mod.interpolate_energy(cube.rate, cube.energy_edges, target_energy_edges)
