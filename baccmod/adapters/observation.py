@@ -5,7 +5,9 @@ from pathlib import Path
 import numpy as np
 from astropy import units as u
 from astropy.coordinates import EarthLocation
+from astropy.io import fits
 from astropy.table import Table
+from gammapy.utils.time import time_ref_from_dict
 
 from ..core import fov
 from ..core.exclusion import areas_near
@@ -17,11 +19,13 @@ log = logging.getLogger(__name__)
 
 #: Sky-aligned FoV offset of the two directions used to measure the FoV frame rotation (rad).
 _REFERENCE_OFFSET = np.deg2rad(0.1)
+#: Where gammapy's lazy descriptor keeps the events' file location (name "_events").
+_EVENTS_HDU_KEY = "__events_hdu"
 #: Spacing of the pointing track on which the FoV rotation is followed (s).
 _TRACK_STEP = 10.0
 
 
-def observation_location(obs, location=None):
+def observation_location(obs, location=None, event_header=None):
     """Observatory site of a run: ``location``, else the observation's, else the event header's
     GEOLON/GEOLAT/ALTITUDE, else the data store's observation index; otherwise an error."""
     if location is not None:
@@ -36,7 +40,9 @@ def observation_location(obs, location=None):
         found = None
     if found is not None:
         return found
-    found = _location_from_meta(obs.events.table.meta)
+    if event_header is None:
+        event_header = _event_columns(obs, obs.tmid)[1]
+    found = _location_from_meta(event_header)
     if found is None and index_dir is not None:
         found = _location_from_obs_index(index_dir, obs.obs_id)
     if found is None:
@@ -48,9 +54,44 @@ def observation_location(obs, location=None):
 
 
 def _data_store_dir(obs):
-    hdu = obs.__dict__.get("_events")
+    hdu = obs.__dict__.get(_EVENTS_HDU_KEY)
     base = getattr(hdu, "base_dir", None)
-    return Path(base) if base is not None else None
+    return Path(base) if base is not None and "_events" not in obs.__dict__ else None
+
+
+def _event_columns(obs, t_ref):
+    """The event columns a model needs, and the event header, read once.
+
+    gammapy does not cache the events of data-store observations, so a run that is still on
+    disk is read directly (one open, four columns); an in-memory EventList is used as it is.
+
+    Returns
+    -------
+    columns : dict
+        ``ra``, ``dec`` (deg), ``energy`` (TeV), ``dt`` (event time - ``t_ref``, s).
+    header : dict-like
+        The EVENTS header (or table meta).
+    """
+    hdu_location = obs.__dict__.get(_EVENTS_HDU_KEY)
+    if "_events" not in obs.__dict__ and hdu_location is not None:
+        with fits.open(hdu_location.path(), memmap=False) as hdul:
+            hdu = hdul[hdu_location.hdu_name]
+            data, header = hdu.data, hdu.header
+            energy_unit = u.Unit(header.get(f"TUNIT{data.names.index('ENERGY') + 1}", "TeV"))
+            columns = {"ra": np.array(data["RA"], dtype=float),
+                       "dec": np.array(data["DEC"], dtype=float),
+                       "energy": (np.array(data["ENERGY"], dtype=float) * energy_unit
+                                  ).to_value(u.TeV),
+                       "dt": np.array(data["TIME"], dtype=float)
+                       + (time_ref_from_dict(header) - t_ref).to_value(u.s)}
+            return columns, dict(header)
+    events = obs.events
+    table = events.table
+    columns = {"ra": np.asarray(table["RA"], dtype=float),
+               "dec": np.asarray(table["DEC"], dtype=float),
+               "energy": u.Quantity(table["ENERGY"], u.TeV).to_value(u.TeV).astype(float),
+               "dt": (events.time - t_ref).to_value(u.s) if len(table) else np.zeros(0)}
+    return columns, table.meta
 
 
 def _location_from_meta(meta):
@@ -96,24 +137,22 @@ def run_arrays(obs, location=None, fov_edges=None, areas=(), rotation_limit=None
     -------
     RunArrays
     """
-    if not hasattr(obs, "events") or not hasattr(obs, "gti"):
+    if not hasattr(type(obs), "events") or not hasattr(type(obs), "gti"):
         raise BaccmodTypeError(f"expected gammapy Observation objects, got {type(obs).__name__}.")
-    site = observation_location(obs, location)
-    events = obs.events
-    table = events.table
+    t_ref = obs.tmid
+    columns, header = _event_columns(obs, t_ref)
+    site = observation_location(obs, location, header)
     livetime = float(obs.observation_live_time_duration.to_value(u.s))
     if not livetime > 0:
         raise BaccmodValueError(f"run {obs.obs_id}: livetime is {livetime} s; it must be "
                                 "positive. Check its GTI and DEADC, or leave the run out.")
     gti_start, gti_stop = obs.gti.time_start, obs.gti.time_stop
-    t_ref = obs.tmid
-    dt = (events.time - t_ref).to_value(u.s) if len(table) else np.zeros(0)
+    dt = columns["dt"]
     _check_gti(obs.obs_id, dt, (gti_start - t_ref).to_value(u.s), (gti_stop - t_ref).to_value(u.s))
     pointing = obs.get_pointing_icrs(t_ref)
     p_lon, p_lat = float(pointing.ra.rad), float(pointing.dec.rad)
-    lon = np.deg2rad(np.asarray(table["RA"], dtype=float))
-    lat = np.deg2rad(np.asarray(table["DEC"], dtype=float))
-    energy = events.energy.to_value(u.TeV).astype(float)
+    lon, lat = np.deg2rad(columns["ra"]), np.deg2rad(columns["dec"])
+    energy = columns["energy"]
     arrays = dict(obs_id=int(obs.obs_id), livetime=livetime, energy=energy, lon=lon, lat=lat,
                   pointing_lon=p_lon, pointing_lat=p_lat)
     if fov_edges is not None:
