@@ -87,7 +87,7 @@ def ring_unexcluded_fraction(offset_edges, oversample, areas, pointing_lon, poin
     """Unexcluded fraction of offset rings around a pointing.
 
     Each ring is cut into ``oversample`` sub-rings and each sub-ring into azimuthal sectors
-    about as long as the sub-ring is wide (at least ``4 * oversample``); the fraction is the
+    about as long as the sub-ring is wide (at least ``4 * oversample``, a multiple of 4); the fraction is the
     solid-angle-weighted share of sub-cells whose centre lies outside every area. A ring's
     fraction does not depend on the field rotation, so no time average is needed.
 
@@ -118,6 +118,7 @@ def ring_unexcluded_fraction(offset_edges, oversample, areas, pointing_lon, poin
         for r1, r2 in zip(sub_edges[:-1], sub_edges[1:]):
             r_mid = 0.5 * (r1 + r2)
             n_phi = max(4 * oversample, int(np.ceil(2 * np.pi * np.sin(r_mid) / width)))
+            n_phi += -n_phi % 4  # symmetric under quarter turns
             phi = (np.arange(n_phi) + 0.5) * (2 * np.pi / n_phi)
             offset = np.full(n_phi, r_mid)
             lon, lat = np.arctan2(np.sin(r_mid) * np.sin(phi), np.cos(r_mid)), \

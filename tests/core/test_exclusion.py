@@ -1,0 +1,82 @@
+"""Unexcluded fractions against analytic cases (core only, plain arrays)."""
+import numpy as np
+import pytest
+
+from baccmod.core.exclusion import (ExcludedArea, grid_unexcluded_fraction,
+                                    ring_unexcluded_fraction)
+from baccmod.core.fov import angular_separation, fov_radec_to_sky, sky_to_fov_radec
+
+LON0, LAT0 = np.deg2rad(120.0), np.deg2rad(-40.0)
+IDENTITY = np.eye(2)[None]
+QUARTER_TURN = np.array([[[0.0, 1.0], [-1.0, 0.0]]])  # sky +lat -> AltAz +lon
+
+
+def circle(fov_lon_deg, fov_lat_deg, radius_deg):
+    lon, lat = fov_radec_to_sky(np.deg2rad(fov_lon_deg), np.deg2rad(fov_lat_deg), LON0, LAT0)
+    r = np.deg2rad(radius_deg)
+    return ExcludedArea(lambda x, y: angular_separation(lon, lat, x, y) <= r,
+                        float(lon), float(lat), r)
+
+
+def half_plane_west():
+    """Sky-aligned fov_lon > 0 (west of the pointing), everywhere in the field."""
+    def contains(lon, lat):
+        return sky_to_fov_radec(lon, lat, LON0, LAT0)[0] > 0
+    return ExcludedArea(contains, LON0, LAT0, np.pi / 2)
+
+
+def grid_edges(half_width_deg=1.0, n=10):
+    return np.deg2rad(np.linspace(-half_width_deg, half_width_deg, n + 1))
+
+
+def test_circle_inside_one_bin_removes_its_area():
+    edges = grid_edges()
+    radius = 0.06
+    area = circle(0.1, 0.3, radius)  # centre of the bin lon [0, 0.2], lat [0.2, 0.4]
+    fraction = grid_unexcluded_fraction(edges, edges, 20, [area], LON0, LAT0, IDENTITY, [1.0])
+    cap = 2 * np.pi * (1 - np.cos(np.deg2rad(radius)))
+    bin_solid_angle = np.deg2rad(0.2) * (np.sin(np.deg2rad(0.4)) - np.sin(np.deg2rad(0.2)))
+    expected = 1 - cap / bin_solid_angle
+    assert fraction[5, 6] == pytest.approx(expected, rel=0.01)
+    others = np.ones_like(fraction, dtype=bool)
+    others[5, 6] = False
+    assert np.all(fraction[others] == 1.0)
+
+
+def test_half_plane_follows_the_field_rotation():
+    edges = grid_edges()
+    fixed = grid_unexcluded_fraction(edges, edges, 5, [half_plane_west()], LON0, LAT0,
+                                     IDENTITY, [1.0])
+    assert np.all(fixed[5:, :] == 0.0) and np.all(fixed[:5, :] == 1.0)
+    # half the time turned by 90 degrees: the excluded side is then AltAz fov_lat < 0
+    matrices = np.concatenate([IDENTITY, QUARTER_TURN])
+    turning = grid_unexcluded_fraction(edges, edges, 5, [half_plane_west()], LON0, LAT0,
+                                       matrices, [1.0, 1.0])
+    assert np.allclose(turning[:5, 5:], 1.0)   # lon < 0, lat > 0: never excluded
+    assert np.allclose(turning[5:, :5], 0.0)   # lon > 0, lat < 0: always excluded
+    assert np.allclose(turning[:5, :5], 0.5) and np.allclose(turning[5:, 5:], 0.5)
+
+
+def test_ring_fraction_of_a_centred_circle():
+    edges = np.deg2rad([0.0, 0.25, 0.5, 0.75, 1.0])
+    radius = 0.6
+    fraction = ring_unexcluded_fraction(edges, 10, [circle(0.0, 0.0, radius)], LON0, LAT0)
+    r1, r2, r = np.deg2rad(0.5), np.deg2rad(0.75), np.deg2rad(radius)
+    expected = 1 - (np.cos(r1) - np.cos(r)) / (np.cos(r1) - np.cos(r2))
+    np.testing.assert_allclose(fraction, [0.0, 0.0, expected, 1.0], atol=0.01 * expected)
+
+
+def test_half_plane_removes_half_of_every_ring():
+    edges = np.deg2rad([0.0, 0.5, 1.0, 2.0])
+    fraction = ring_unexcluded_fraction(edges, 5, [half_plane_west()], LON0, LAT0)
+    np.testing.assert_allclose(fraction, 0.5, rtol=0.01)
+
+
+def test_areas_far_from_the_field_are_never_tested():
+    def explode(lon, lat):
+        raise AssertionError("a far area was tested")
+    far = ExcludedArea(explode, LON0 + np.deg2rad(20), LAT0, np.deg2rad(1.0))
+    edges = grid_edges()
+    assert np.all(grid_unexcluded_fraction(edges, edges, 5, [far], LON0, LAT0, IDENTITY,
+                                           [1.0]) == 1.0)
+    assert np.all(ring_unexcluded_fraction(np.deg2rad([0, 1, 2.0]), 5, [far], LON0, LAT0) == 1)
