@@ -149,7 +149,7 @@ def grid_unexcluded_fraction(lon_edges, lat_edges, oversample, areas, pointing_l
     pointing_lon, pointing_lat : float
         Pointing direction (ICRS), rad.
     sky_to_altaz_matrices : ndarray, shape (n_node, 2, 2)
-        Orthogonal maps from sky-aligned to AltAz-aligned FoV transverse components,
+        Maps from sky-aligned to AltAz-aligned FoV transverse components,
         see :func:`baccmod.core.fov.fov_frame_matrices`.
     node_weights : ndarray, shape (n_node,)
         Time represented by each node (any unit).
@@ -180,10 +180,9 @@ def grid_unexcluded_fraction(lon_edges, lat_edges, oversample, areas, pointing_l
     excluded_time = np.zeros(offset.shape)
     if idx.size:
         weights = np.asarray(node_weights, dtype=float) / np.sum(node_weights)
-        for matrix, weight in zip(sky_to_altaz_matrices, weights):
-            # inverse of an orthogonal map: its transpose
-            s_lon = matrix[0, 0] * v_lon[idx] + matrix[1, 0] * v_lat[idx]
-            s_lat = matrix[0, 1] * v_lon[idx] + matrix[1, 1] * v_lat[idx]
+        for inverse, weight in zip(np.linalg.inv(sky_to_altaz_matrices), weights):
+            s_lon = inverse[0, 0] * v_lon[idx] + inverse[0, 1] * v_lat[idx]
+            s_lat = inverse[1, 0] * v_lon[idx] + inverse[1, 1] * v_lat[idx]
             fov_lon_sky = np.arctan2(s_lon, x[idx])
             fov_lat_sky = np.arcsin(np.clip(s_lat, -1.0, 1.0))
             sky_lon, sky_lat = fov_radec_to_sky(fov_lon_sky, fov_lat_sky,

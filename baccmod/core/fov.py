@@ -111,8 +111,9 @@ def fov_frame_matrices(dt, pointing_ra_cirs, pointing_dec_cirs, reference_ra_cir
                        reference_dec_cirs, reference_offset, observed_frame):
     """Linear maps from sky-aligned to AltAz-aligned FoV coordinates near the pointing.
 
-    The two FoV frames share their centre, so near it one is an orthogonal 2x2 map of the
-    other (a rotation that turns with time, possibly combined with a reflection). The map is
+    The two FoV frames share their centre, so near it one is a 2x2 linear map of the other: a
+    rotation that turns with time, possibly combined with a reflection, and orthogonal up to
+    the ~1e-4 change of scale that aberration brings. The map is
     measured with two reference directions at sky-aligned FoV coordinates
     ``(0, +reference_offset)`` and ``(+reference_offset, 0)``.
 
