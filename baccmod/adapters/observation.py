@@ -1,12 +1,15 @@
 """gammapy ``Observation`` -> :class:`baccmod.core.model.RunArrays` (each run read once)."""
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from astropy import units as u
-from astropy.coordinates import EarthLocation
+from astropy.coordinates import EarthLocation, SkyCoord
 from astropy.io import fits
 from astropy.table import Table
+from astropy.time import Time
+from gammapy.data import FixedPointingInfo
 from gammapy.utils.time import time_ref_from_dict
 
 from ..core import fov
@@ -21,6 +24,7 @@ log = logging.getLogger(__name__)
 _REFERENCE_OFFSET = np.deg2rad(0.1)
 #: Where gammapy's lazy descriptor keeps the events' file location (name "_events").
 _EVENTS_HDU_KEY = "__events_hdu"
+_GTI_HDU_KEY = "__gti_hdu"
 #: Spacing of the pointing track on which the FoV rotation is followed (s).
 _TRACK_STEP = 10.0
 
@@ -41,7 +45,7 @@ def observation_location(obs, location=None, event_header=None):
     if found is not None:
         return found
     if event_header is None:
-        event_header = _event_columns(obs, obs.tmid)[1]
+        event_header = obs.events.table.meta
     found = _location_from_meta(event_header)
     if found is None and index_dir is not None:
         found = _location_from_obs_index(index_dir, obs.obs_id)
@@ -59,39 +63,98 @@ def _data_store_dir(obs):
     return Path(base) if base is not None and "_events" not in obs.__dict__ else None
 
 
-def _event_columns(obs, t_ref):
-    """The event columns a model needs, and the event header, read once.
+@dataclass
+class _RunRecord:
+    """What a model needs from one run; times in s relative to ``t_ref``."""
+    t_ref: Time
+    ra: np.ndarray        # deg
+    dec: np.ndarray       # deg
+    energy: np.ndarray    # TeV
+    dt: np.ndarray        # s
+    gti_starts: np.ndarray
+    gti_stops: np.ndarray
+    livetime: float       # s
+    pointing: SkyCoord    # ICRS, at t_ref
+    header: dict
 
-    gammapy does not cache the events of data-store observations, so a run that is still on
-    disk is read directly (one open, four columns); an in-memory EventList is used as it is.
 
-    Returns
-    -------
-    columns : dict
-        ``ra``, ``dec`` (deg), ``energy`` (TeV), ``dt`` (event time - ``t_ref``, s).
-    header : dict-like
-        The EVENTS header (or table meta).
-    """
-    hdu_location = obs.__dict__.get(_EVENTS_HDU_KEY)
-    if "_events" not in obs.__dict__ and hdu_location is not None:
-        with fits.open(hdu_location.path(), memmap=False) as hdul:
-            hdu = hdul[hdu_location.hdu_name]
-            data, header = hdu.data, hdu.header
-            energy_unit = u.Unit(header.get(f"TUNIT{data.names.index('ENERGY') + 1}", "TeV"))
-            columns = {"ra": np.array(data["RA"], dtype=float),
-                       "dec": np.array(data["DEC"], dtype=float),
-                       "energy": (np.array(data["ENERGY"], dtype=float) * energy_unit
-                                  ).to_value(u.TeV),
-                       "dt": np.array(data["TIME"], dtype=float)
-                       + (time_ref_from_dict(header) - t_ref).to_value(u.s)}
-            return columns, dict(header)
+def _is_on_disk(obs):
+    """True when gammapy would read the run's events from a file (it does not cache them)."""
+    unfiltered = obs.obs_filter.time_filter is None and not obs.obs_filter.event_filters
+    return (unfiltered and "_events" not in obs.__dict__
+            and obs.__dict__.get(_EVENTS_HDU_KEY) is not None
+            and ("_gti" in obs.__dict__ or obs.__dict__.get(_GTI_HDU_KEY) is not None))
+
+
+def _read_run(obs, location):
+    """Read a run once: straight from its file when on disk, else through gammapy."""
+    if _is_on_disk(obs):
+        return _read_file(obs, location)
     events = obs.events
     table = events.table
-    columns = {"ra": np.asarray(table["RA"], dtype=float),
-               "dec": np.asarray(table["DEC"], dtype=float),
-               "energy": u.Quantity(table["ENERGY"], u.TeV).to_value(u.TeV).astype(float),
-               "dt": (events.time - t_ref).to_value(u.s) if len(table) else np.zeros(0)}
-    return columns, table.meta
+    t_ref = obs.tmid
+    return _RunRecord(
+        t_ref=t_ref, ra=np.asarray(table["RA"], dtype=float),
+        dec=np.asarray(table["DEC"], dtype=float),
+        energy=events.energy.to_value(u.TeV).astype(float),
+        dt=(events.time - t_ref).to_value(u.s) if len(table) else np.zeros(0),
+        gti_starts=(obs.gti.time_start - t_ref).to_value(u.s),
+        gti_stops=(obs.gti.time_stop - t_ref).to_value(u.s),
+        livetime=float(obs.observation_live_time_duration.to_value(u.s)),
+        pointing=obs.get_pointing_icrs(t_ref), header=dict(table.meta))
+
+
+def _read_file(obs, location):
+    """One open of the events file: events, GTI (if in the same file) and header.
+
+    Follows gammapy's definitions: livetime = GTI sum x DEADC, pointing from the header.
+    """
+    events_location = obs.__dict__[_EVENTS_HDU_KEY]
+    with fits.open(events_location.path(), memmap=False) as hdul:
+        hdu = hdul[events_location.hdu_name]
+        data, header = hdu.data, dict(hdu.header)
+        energy_unit = u.Unit(header.get(f"TUNIT{data.names.index('ENERGY') + 1}", "TeV"))
+        ra = np.array(data["RA"], dtype=float)
+        dec = np.array(data["DEC"], dtype=float)
+        energy = (np.array(data["ENERGY"], dtype=float) * energy_unit).to_value(u.TeV)
+        time = np.array(data["TIME"], dtype=float)
+        gti_starts, gti_stops, gti_ref = _gti_seconds(obs, hdul, events_location)
+    t_ref = gti_ref + 0.5 * (gti_starts[0] + gti_stops[-1]) * u.s
+    gti_shift = (gti_ref - t_ref).to_value(u.s)
+    if "DEADC" in header:
+        livetime = float(np.sum(gti_stops - gti_starts) * header["DEADC"])
+    else:
+        livetime = float(obs.observation_live_time_duration.to_value(u.s))
+    if "_pointing" in obs.__dict__ or "RA_PNT" not in header:
+        pointing = obs.get_pointing_icrs(t_ref)
+    else:
+        site = location or obs.__dict__.get("_location") or _location_from_meta(header)
+        pointing = FixedPointingInfo.from_fits_header(header).get_icrs(t_ref, site)
+    return _RunRecord(t_ref=t_ref, ra=ra, dec=dec, energy=energy,
+                      dt=time + (time_ref_from_dict(header) - t_ref).to_value(u.s),
+                      gti_starts=gti_starts + gti_shift, gti_stops=gti_stops + gti_shift,
+                      livetime=livetime, pointing=pointing, header=header)
+
+
+def _gti_seconds(obs, hdul, events_location):
+    """GTI starts and stops (s) and their reference time, reusing the open file if possible."""
+    if "_gti" in obs.__dict__:
+        gti = obs.gti
+        ref = gti.time_ref
+        return ((gti.time_start - ref).to_value(u.s), (gti.time_stop - ref).to_value(u.s), ref)
+    gti_location = obs.__dict__[_GTI_HDU_KEY]
+    if gti_location.path() == events_location.path():
+        return _gti_from_hdu(hdul[gti_location.hdu_name])
+    with fits.open(gti_location.path(), memmap=False) as gti_hdul:
+        return _gti_from_hdu(gti_hdul[gti_location.hdu_name])
+
+
+def _gti_from_hdu(hdu):
+    unit = u.Unit(hdu.header.get("TIMEUNIT", "s"))
+    starts = (np.array(hdu.data["START"], dtype=float) * unit).to_value(u.s)
+    stops = (np.array(hdu.data["STOP"], dtype=float) * unit).to_value(u.s)
+    order = np.argsort(starts)
+    return starts[order], stops[order], time_ref_from_dict(hdu.header)
 
 
 def _location_from_meta(meta):
@@ -139,24 +202,21 @@ def run_arrays(obs, location=None, fov_edges=None, areas=(), rotation_limit=None
     """
     if not hasattr(type(obs), "events") or not hasattr(type(obs), "gti"):
         raise BaccmodTypeError(f"expected gammapy Observation objects, got {type(obs).__name__}.")
-    t_ref = obs.tmid
-    columns, header = _event_columns(obs, t_ref)
-    site = observation_location(obs, location, header)
-    livetime = float(obs.observation_live_time_duration.to_value(u.s))
+    run = _read_run(obs, location)
+    site = observation_location(obs, location, run.header)
+    livetime = run.livetime
     if not livetime > 0:
         raise BaccmodValueError(f"run {obs.obs_id}: livetime is {livetime} s; it must be "
                                 "positive. Check its GTI and DEADC, or leave the run out.")
-    gti_start, gti_stop = obs.gti.time_start, obs.gti.time_stop
-    dt = columns["dt"]
-    _check_gti(obs.obs_id, dt, (gti_start - t_ref).to_value(u.s), (gti_stop - t_ref).to_value(u.s))
-    pointing = obs.get_pointing_icrs(t_ref)
-    p_lon, p_lat = float(pointing.ra.rad), float(pointing.dec.rad)
-    lon, lat = np.deg2rad(columns["ra"]), np.deg2rad(columns["dec"])
-    energy = columns["energy"]
+    dt = run.dt
+    _check_gti(obs.obs_id, dt, run.gti_starts, run.gti_stops)
+    p_lon, p_lat = float(run.pointing.ra.rad), float(run.pointing.dec.rad)
+    lon, lat = np.deg2rad(run.ra), np.deg2rad(run.dec)
+    energy = run.energy
     arrays = dict(obs_id=int(obs.obs_id), livetime=livetime, energy=energy, lon=lon, lat=lat,
                   pointing_lon=p_lon, pointing_lat=p_lat)
     if fov_edges is not None:
-        astrom = astrometry_context(t_ref, site)
+        astrom = astrometry_context(run.t_ref, site)
         frame = observed_frame(astrom)
         p_ra_c, p_dec_c = icrs_to_cirs(p_lon, p_lat, astrom)
         ra_c, dec_c = icrs_to_cirs(lon, lat, astrom)
@@ -164,10 +224,8 @@ def run_arrays(obs, location=None, fov_edges=None, areas=(), rotation_limit=None
             ra_c, dec_c, dt, float(p_ra_c), float(p_dec_c), frame)
         max_offset = float(fov.angular_separation(0.0, 0.0, fov_edges, fov_edges))
         if areas_near(list(areas), p_lon, p_lat, max_offset):
-            starts = (gti_start - t_ref).to_value(u.s)
-            stops = (gti_stop - t_ref).to_value(u.s)
             matrices, weights = _rotation_nodes(
-                starts, stops, (p_lon, p_lat), (float(p_ra_c), float(p_dec_c)), astrom, frame,
+                run.gti_starts, run.gti_stops, (p_lon, p_lat), (float(p_ra_c), float(p_dec_c)), astrom, frame,
                 rotation_limit, min_node_duration)
             arrays["sky_to_altaz_matrices"] = matrices
             arrays["node_weights"] = weights * livetime / np.sum(weights)
