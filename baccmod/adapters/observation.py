@@ -75,7 +75,7 @@ class _RunRecord:
     gti_stops: np.ndarray
     livetime: float       # s
     pointing: SkyCoord    # ICRS, at t_ref
-    header: dict
+    header: object        # fits.Header or dict
 
 
 def _is_on_disk(obs):
@@ -112,7 +112,7 @@ def _read_file(obs, location):
     events_location = obs.__dict__[_EVENTS_HDU_KEY]
     with fits.open(events_location.path(), memmap=False) as hdul:
         hdu = hdul[events_location.hdu_name]
-        data, header = hdu.data, dict(hdu.header)
+        data, header = hdu.data, hdu.header  # cards are parsed only when read
         energy_unit = u.Unit(header.get(f"TUNIT{data.names.index('ENERGY') + 1}", "TeV"))
         ra = np.array(data["RA"], dtype=float)
         dec = np.array(data["DEC"], dtype=float)
