@@ -58,3 +58,25 @@ def test_pks2155_radial_with_irregular_computation_axis(pks2155_observations):
                                regular.create_acceptance_map(pks2155_observations).data[:5],
                                rtol=1e-10)
     assert np.all(model.data[1:] > 0)
+
+
+@pytest.mark.realdata
+def test_exclusion_mask_and_region_give_the_same_model(pks2155_observations):
+    """A boolean WcsNDMap mask of the same circle (0.01 deg pixels) excludes the same sky:
+    exposures within 2 % per bin, counted events within 0.2 %."""
+    from gammapy.maps import WcsGeom
+    runs = pks2155_observations[:6]
+    geom = WcsGeom.create(skydir=REGION.center, width=6 * u.deg, binsz=0.01)
+    mask = ~geom.region_mask([REGION])
+    by_region = Grid3DAcceptanceMapCreator(ENERGY, OFFSET, oversample_map=5,
+                                           exclude_regions=[REGION])
+    by_region.create_acceptance_map(runs)
+    by_mask = Grid3DAcceptanceMapCreator(ENERGY, OFFSET, oversample_map=5, exclude_regions=mask)
+    by_mask.create_acceptance_map(runs)
+    exposed = by_region.exposure > 0
+    assert (~exposed).sum() == 0 or np.all(by_mask.exposure[~exposed] == 0)
+    np.testing.assert_allclose(by_mask.exposure[exposed], by_region.exposure[exposed], rtol=0.02)
+    assert by_mask.counts.sum() == pytest.approx(by_region.counts.sum(), rel=0.002)
+    no_exclusion = Grid3DAcceptanceMapCreator(ENERGY, OFFSET)
+    no_exclusion.create_acceptance_map(runs)
+    assert by_region.counts.sum() < 0.95 * no_exclusion.counts.sum()
