@@ -33,3 +33,10 @@ def pks2155_observations(hess_dr1):
     pointings = SkyCoord(table["RA_PNT"], table["DEC_PNT"], unit="deg")
     near = pointings.separation(SkyCoord(*PKS2155, unit="deg")) < 2 * u.deg
     return hess_dr1.get_observations(table["OBS_ID"][near], required_irf=[])
+
+
+@pytest.fixture(scope="session")
+def simulated_observations(tmp_path_factory):
+    """The shared simulated runs of ``simulation.py`` (written once per test session)."""
+    from simulation import simulate
+    return simulate(tmp_path_factory.mktemp("simulated_runs"))
