@@ -50,7 +50,12 @@ def _simulated_observations(folder):
     lat = MapAxis.from_edges(edges, name="fov_lat")
     e, x, y = np.meshgrid(energy.center.to_value("TeV"), lon.center.value, lat.center.value,
                           indexing="ij")
-    rate = 1e-6 * e ** -2.7 * np.exp(-(x ** 2 + y ** 2) / 2) * (1 + 0.2 * x)
+    shape = e ** -2.0 * np.exp(-(x ** 2 + y ** 2) / 8) * (1 + 0.2 * x)
+    solid_angle = np.outer(np.diff(np.deg2rad(edges.value)), np.diff(np.sin(np.deg2rad(edges.value))))
+    duration = 28 * u.min
+    events_per_run = 15_000
+    rate = shape * events_per_run / np.sum(shape * solid_angle * duration.to_value("s")
+                                           * energy.bin_width.to_value("MeV")[:, None, None])
     truth = Background3D(axes=[energy, lon, lat], data=rate, unit="s-1 MeV-1 sr-1",
                          fov_alignment=FoVAlignment.ALTAZ)
     source = SkyCoord(*PKS2155, unit="deg")
@@ -58,7 +63,7 @@ def _simulated_observations(folder):
                           for a in (0, 90, 180, 270, 0, 90, 180, 270)])
     starts = Time("2023-07-01T22:00:00", scale="utc") + np.arange(8) * 30 * u.min
     site = EarthLocation(lon=16.5002 * u.deg, lat=-23.2717 * u.deg, height=1835 * u.m)
-    simulate_runs(folder, truth, pointings, starts, 28 * u.min, site, seed=1,
+    simulate_runs(folder, truth, pointings, starts, duration, site, seed=1,
                   source={"position": source, "rate": 0.05 / u.s})
     print(f"Using 8 simulated runs written to {folder}")
     store = DataStore.from_dir(folder)
