@@ -12,7 +12,7 @@ START = Time("2023-07-01T23:00:00", scale="utc")
 
 def make_observation(obs_id=1, n_events=2000, duration=600.0, pointing=(329.7, -30.2),
                      location=HESS, energy_range=(0.2, 5.0), gti=None, event_offset_s=0.0,
-                     seed=0):
+                     deadtime_fraction=0.1, seed=0):
     """A tracked run with events spread uniformly within ~2 deg of the pointing."""
     rng = np.random.default_rng(seed)
     center = SkyCoord(*pointing, unit="deg")
@@ -25,7 +25,7 @@ def make_observation(obs_id=1, n_events=2000, duration=600.0, pointing=(329.7, -
                    "RA": sky.ra.to(u.deg), "DEC": sky.dec.to(u.deg), "ENERGY": energy * u.TeV})
     table.meta["OBS_ID"] = obs_id
     start, stop = gti if gti is not None else (0.0, duration)
-    meta = ObservationMetaData(deadtime_fraction=0.1, location=location)
+    meta = ObservationMetaData(deadtime_fraction=deadtime_fraction, location=location)
     return Observation(obs_id=obs_id, meta=meta, events=EventList(table),
                        gti=GTI.create(start * u.s, stop * u.s, reference_time=ref),
                        pointing=FixedPointingInfo(fixed_icrs=center), location=location)

@@ -86,9 +86,11 @@ def test_exclusion_covering_every_field(creator):
 
 @pytest.mark.parametrize("creator", CREATORS)
 def test_zero_livetime_and_gti_outside_events(creator):
-    with pytest.raises(BaccmodValueError, match="run 4"):
+    with pytest.raises(BaccmodValueError, match="run 4: livetime is 0.0 s"):
         creator(ENERGY, OFFSET).create_acceptance_map(
-            [make_observation(3), make_observation(4, gti=(0.0, 1e-9))])
+            [make_observation(3), make_observation(4, deadtime_fraction=1.0)])
+    with pytest.raises(BaccmodValueError, match="run 6: a GTI has zero or negative length"):
+        creator(ENERGY, OFFSET).create_acceptance_map([make_observation(6, gti=(10.0, 10.0))])
     with pytest.raises(BaccmodValueError, match="run 5: its GTIs lie outside"):
         creator(ENERGY, OFFSET).create_acceptance_map(
             [make_observation(5, event_offset_s=5000.0)])

@@ -204,10 +204,7 @@ def run_arrays(obs, location=None, fov_edges=None, areas=(), rotation_limit=None
         raise BaccmodTypeError(f"expected gammapy Observation objects, got {type(obs).__name__}.")
     run = _read_run(obs, location)
     site = observation_location(obs, location, run.header)
-    livetime = run.livetime
-    if not livetime > 0:
-        raise BaccmodValueError(f"run {obs.obs_id}: livetime is {livetime} s; it must be "
-                                "positive. Check its GTI and DEADC, or leave the run out.")
+    livetime = run.livetime  # checked by the core when the run is added
     dt = run.dt
     _check_gti(obs.obs_id, dt, run.gti_starts, run.gti_stops)
     p_lon, p_lat = float(run.pointing.ra.rad), float(run.pointing.dec.rad)
@@ -234,7 +231,8 @@ def run_arrays(obs, location=None, fov_edges=None, areas=(), rotation_limit=None
 
 def _check_gti(obs_id, dt, starts, stops):
     if np.any(stops <= starts):
-        raise BaccmodValueError(f"run {obs_id}: a GTI ends before it starts.")
+        raise BaccmodValueError(f"run {obs_id}: a GTI has zero or negative length; fix its GTI "
+                                "table or leave the run out.")
     if dt.size == 0:
         return
     if stops.max() < dt.min() or starts.min() > dt.max():

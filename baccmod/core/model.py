@@ -87,7 +87,6 @@ class _Accumulator:
         self.counts = np.zeros(shape)
         self.spatial_exposure = np.zeros(self.spatial_shape)  # s sr
         self.livetime = 0.0
-        self.fully_excluded_runs = []
 
     def add(self, run, areas=()):
         """Add one run's counts and exposure. ``areas``: list of ExcludedArea."""
@@ -101,8 +100,6 @@ class _Accumulator:
         keep = ~exclusion.excluded_mask(run.lon, run.lat, offsets, areas,
                                         run.pointing_lon, run.pointing_lat)
         counts, fraction = self._run_counts_fraction(run, offsets, keep, areas)
-        if not np.any(fraction > 0):
-            self.fully_excluded_runs.append(run.obs_id)
         self.counts += counts
         self.spatial_exposure += run.livetime * fraction * self.solid_angle
         self.livetime += run.livetime
