@@ -31,17 +31,22 @@ _TRACK_STEP = 10.0
 
 def observation_location(obs, location=None, event_header=None):
     """Observatory site of a run: ``location``, else the observation's, else the event header's
-    GEOLON/GEOLAT/ALTITUDE, else the data store's observation index; otherwise an error."""
+    GEOLON/GEOLAT/ALTITUDE, else the data store's observation index; otherwise an error.
+
+    For a data-store run, gammapy's own site is the event header's: it is read from the header
+    already in hand rather than through gammapy's lazy metadata (another file open)."""
     if location is not None:
         if not isinstance(location, EarthLocation):
             raise BaccmodTypeError(f"location must be an astropy EarthLocation, not "
                                    f"{type(location).__name__}.")
         return location
     index_dir = _data_store_dir(obs)
-    try:
-        found = obs.observatory_earth_location
-    except Exception:  # gammapy raises on incomplete metadata
-        found = None
+    found = obs.__dict__.get("_location")
+    if found is None and ("_meta" in obs.__dict__ or event_header is None):
+        try:
+            found = obs.observatory_earth_location
+        except Exception:  # gammapy raises on incomplete metadata
+            found = None
     if found is not None:
         return found
     if event_header is None:
@@ -78,75 +83,91 @@ class _RunRecord:
     header: object        # fits.Header or dict
 
 
-def _is_on_disk(obs):
-    """True when gammapy would read the run's events from a file (it does not cache them)."""
-    unfiltered = obs.obs_filter.time_filter is None and not obs.obs_filter.event_filters
-    return (unfiltered and "_events" not in obs.__dict__
-            and obs.__dict__.get(_EVENTS_HDU_KEY) is not None
-            and ("_gti" in obs.__dict__ or obs.__dict__.get(_GTI_HDU_KEY) is not None))
-
-
 def _read_run(obs, location):
-    """Read a run once: straight from its file when on disk, else through gammapy."""
-    if _is_on_disk(obs):
-        return _read_file(obs, location)
-    events = obs.events
-    table = events.table
-    t_ref = obs.tmid
-    return _RunRecord(
-        t_ref=t_ref, ra=np.asarray(table["RA"], dtype=float),
-        dec=np.asarray(table["DEC"], dtype=float),
-        energy=events.energy.to_value(u.TeV).astype(float),
-        dt=(events.time - t_ref).to_value(u.s) if len(table) else np.zeros(0),
-        gti_starts=(obs.gti.time_start - t_ref).to_value(u.s),
-        gti_stops=(obs.gti.time_stop - t_ref).to_value(u.s),
-        livetime=float(obs.observation_live_time_duration.to_value(u.s)),
-        pointing=obs.get_pointing_icrs(t_ref), header=dict(table.meta))
+    """Read what a model needs from a run, opening its file at most once.
 
-
-def _read_file(obs, location):
-    """One open of the events file: events, GTI (if in the same file) and header.
-
-    Follows gammapy's definitions: livetime = GTI sum x DEADC, pointing from the header.
+    gammapy reads a data-store run lazily and, for events, at every access; its GTI, metadata
+    and pointing each open the file again. Here each comes from memory when gammapy already
+    holds it, else from one open of the run's file (the event header carries pointing, dead
+    time and site). Runs with a gammapy ``obs_filter`` are read through gammapy, which
+    applies the filter. Definitions follow gammapy: livetime = GTI sum x DEADC.
     """
-    events_location = obs.__dict__[_EVENTS_HDU_KEY]
-    with fits.open(events_location.path(), memmap=False) as hdul:
-        hdu = hdul[events_location.hdu_name]
-        data, header = hdu.data, hdu.header  # cards are parsed only when read
-        energy_unit = u.Unit(header.get(f"TUNIT{data.names.index('ENERGY') + 1}", "TeV"))
-        ra = np.array(data["RA"], dtype=float)
-        dec = np.array(data["DEC"], dtype=float)
-        energy = (np.array(data["ENERGY"], dtype=float) * energy_unit).to_value(u.TeV)
-        time = np.array(data["TIME"], dtype=float)
-        gti_starts, gti_stops, gti_ref = _gti_seconds(obs, hdul, events_location)
+    if obs.obs_filter.time_filter is not None or obs.obs_filter.event_filters:
+        return _read_through_gammapy(obs)
+    in_memory = {key for key in ("_events", "_gti", "_meta", "_pointing") if key in obs.__dict__}
+    events_file = None if "_events" in in_memory else obs.__dict__.get(_EVENTS_HDU_KEY)
+    gti_file = None if "_gti" in in_memory else obs.__dict__.get(_GTI_HDU_KEY)
+    if "_events" not in in_memory and events_file is None:
+        return _read_through_gammapy(obs)
+    if events_file is not None:
+        with fits.open(events_file.path(), memmap=False) as hdul:
+            columns, header = _columns_from_hdu(hdul[events_file.hdu_name])
+            gti = _gti_seconds(obs, gti_file, hdul if _same_file(gti_file, events_file) else None)
+    else:
+        columns, header = _columns_from_event_list(obs.events)
+        gti = _gti_seconds(obs, None, None)  # gammapy reads and keeps it
+    gti_starts, gti_stops, gti_ref = gti
     t_ref = gti_ref + 0.5 * (gti_starts[0] + gti_stops[-1]) * u.s
     gti_shift = (gti_ref - t_ref).to_value(u.s)
-    if "DEADC" in header:
-        livetime = float(np.sum(gti_stops - gti_starts) * header["DEADC"])
-    else:
+    if "_meta" in in_memory or "DEADC" not in header:
         livetime = float(obs.observation_live_time_duration.to_value(u.s))
-    if "_pointing" in obs.__dict__ or "RA_PNT" not in header:
+    else:
+        livetime = float(np.sum(gti_stops - gti_starts) * header["DEADC"])
+    if "_pointing" in in_memory or "RA_PNT" not in header:
         pointing = obs.get_pointing_icrs(t_ref)
     else:
         site = location or obs.__dict__.get("_location") or _location_from_meta(header)
         pointing = FixedPointingInfo.from_fits_header(header).get_icrs(t_ref, site)
-    return _RunRecord(t_ref=t_ref, ra=ra, dec=dec, energy=energy,
-                      dt=time + (time_ref_from_dict(header) - t_ref).to_value(u.s),
+    time = columns.pop("time")
+    dt = (time - t_ref).to_value(u.s) if isinstance(time, Time) else \
+        time + (time_ref_from_dict(header) - t_ref).to_value(u.s)
+    return _RunRecord(t_ref=t_ref, dt=np.asarray(dt, dtype=float),
                       gti_starts=gti_starts + gti_shift, gti_stops=gti_stops + gti_shift,
-                      livetime=livetime, pointing=pointing, header=header)
+                      livetime=livetime, pointing=pointing, header=header, **columns)
 
 
-def _gti_seconds(obs, hdul, events_location):
-    """GTI starts and stops (s) and their reference time, reusing the open file if possible."""
-    if "_gti" in obs.__dict__:
+def _read_through_gammapy(obs):
+    events = obs.events
+    columns, header = _columns_from_event_list(events)
+    t_ref = obs.tmid
+    return _RunRecord(
+        t_ref=t_ref, ra=columns["ra"], dec=columns["dec"], energy=columns["energy"],
+        dt=np.asarray((columns["time"] - t_ref).to_value(u.s), dtype=float),
+        gti_starts=(obs.gti.time_start - t_ref).to_value(u.s),
+        gti_stops=(obs.gti.time_stop - t_ref).to_value(u.s),
+        livetime=float(obs.observation_live_time_duration.to_value(u.s)),
+        pointing=obs.get_pointing_icrs(t_ref), header=header)
+
+
+def _columns_from_hdu(hdu):
+    """Event columns of an EVENTS HDU: ra, dec (deg), energy (TeV), time (s, header ref)."""
+    data, header = hdu.data, hdu.header  # header cards are parsed only when read
+    energy_unit = u.Unit(header.get(f"TUNIT{data.names.index('ENERGY') + 1}", "TeV"))
+    return {"ra": np.array(data["RA"], dtype=float), "dec": np.array(data["DEC"], dtype=float),
+            "energy": (np.array(data["ENERGY"], dtype=float) * energy_unit).to_value(u.TeV),
+            "time": np.array(data["TIME"], dtype=float)}, header
+
+
+def _columns_from_event_list(events):
+    """Event columns of a gammapy EventList (time as astropy Time)."""
+    table = events.table
+    return {"ra": np.asarray(table["RA"], dtype=float), "dec": np.asarray(table["DEC"], dtype=float),
+            "energy": events.energy.to_value(u.TeV).astype(float),
+            "time": events.time}, table.meta
+
+
+def _same_file(a, b):
+    return a is not None and b is not None and a.path() == b.path()
+
+
+def _gti_seconds(obs, gti_file, open_hdul):
+    """GTI starts and stops (s) and their reference time: from the open events file when the
+    GTI is in it, else through gammapy (which keeps it)."""
+    if gti_file is None or open_hdul is None:
         gti = obs.gti
         ref = gti.time_ref
         return ((gti.time_start - ref).to_value(u.s), (gti.time_stop - ref).to_value(u.s), ref)
-    gti_location = obs.__dict__[_GTI_HDU_KEY]
-    if gti_location.path() == events_location.path():
-        return _gti_from_hdu(hdul[gti_location.hdu_name])
-    with fits.open(gti_location.path(), memmap=False) as gti_hdul:
-        return _gti_from_hdu(gti_hdul[gti_location.hdu_name])
+    return _gti_from_hdu(open_hdul[gti_file.hdu_name])
 
 
 def _gti_from_hdu(hdu):
