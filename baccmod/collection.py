@@ -1,0 +1,485 @@
+"""Background models binned in zenith angle, interpolated in cos(zenith), saved to FITS.
+
+:class:`BackgroundCollectionZenith` maps zenith angles (deg) to gammapy ``Background2D`` or
+``Background3D`` models (rates in s-1 MeV-1 sr-1) and builds the model of any zenith by
+interpolation in cos(zenith) (see :mod:`baccmod.core.zenith_interpolation`).
+:class:`BackgroundCollectionZenithSplitAzimuth` holds one such collection per azimuth side:
+east for azimuth in [0, 180) deg, west for [180, 360) deg.
+
+FITS layout (``write`` / ``read``): a primary HDU whose header holds ``BKGCOLL`` (the kind of
+collection: ``'baccmod-zenith'`` or ``'baccmod-zenith-azimuth'``), ``FMTVERS`` (format
+version, 1), ``BACCMOD`` (baccmod version), ``NMODELS`` (number of model HDUs, to detect a
+truncated file) and the interpolation settings ``INTERP``, ``CLEAN``, ``CLEAN_E``,
+``CLEAN_S``, ``LOGOFF``; then one GADF background BinTable HDU per model,
+named ``BKG_ZEN{i}``, with the key ``ZENITH`` (deg) and, for the azimuth-split collection,
+``AZ_SIDE`` (``'east'`` or ``'west'``). Floats are written as FITS reals when astropy writes
+them exactly (at most 20 characters, e.g. 33.333333333333336), else as the exact decimal
+string (e.g. LOGOFF = '2.2250738585072014e-308'), so a read gives back the same values.
+"""
+import copy
+import logging
+import os
+import uuid
+import warnings
+from collections.abc import Mapping, MutableMapping
+
+import numpy as np
+from astropy.io import fits
+from astropy.table import Table
+from astropy.utils.exceptions import AstropyUserWarning
+from gammapy.irf import Background2D, Background3D
+
+from . import __version__
+from .core.zenith_interpolation import (TINY, check_interpolation_kind, clean_interpolated_rate,
+                                        interpolate_cos_zenith)
+from .errors import BaccmodError, BaccmodTypeError, BaccmodValueError
+
+log = logging.getLogger(__name__)
+
+#: Version of the FITS layout written by this module.
+FORMAT_VERSION = 1
+ZENITH_FORMAT = "baccmod-zenith"
+AZIMUTH_FORMAT = "baccmod-zenith-azimuth"
+#: Stored zeniths closer than this (deg) to a requested zenith are taken as equal.
+SAME_ZENITH_DEG = 1e-6
+#: Relative tolerance on the axis edges of the models of one collection.
+EDGES_RTOL = 1e-9
+AZIMUTH_SIDES = ("east", "west")
+
+_CLASS_OF_FORMAT = {ZENITH_FORMAT: "BackgroundCollectionZenith",
+                    AZIMUTH_FORMAT: "BackgroundCollectionZenithSplitAzimuth"}
+_MODEL_CLASSES = {"BKG_2D": Background2D, "BKG_3D": Background3D}
+
+
+def _fits_bool(value):
+    if not isinstance(value, bool):
+        raise ValueError(f"CLEAN must be a FITS logical (T or F), got {value!r}")
+    return value
+
+
+# header key -> (constructor argument, conversion of the value read back)
+_SETTING_KEYS = {"INTERP": ("interpolation_type", str),
+                 "CLEAN": ("activate_interpolation_cleaning", _fits_bool),
+                 "CLEAN_E": ("interpolation_cleaning_energy_relative_threshold", float),
+                 "CLEAN_S": ("interpolation_cleaning_spatial_relative_threshold", float),
+                 "LOGOFF": ("log_offset", float)}
+
+
+class BackgroundCollectionZenith(MutableMapping):
+    """Background models of one kind at several zenith angles.
+
+    Behaves as a mapping zenith (deg, stored as float) -> model, iterated in increasing
+    zenith. All models must have the same type (``Background2D`` or ``Background3D``), the same
+    axes (names, units, edges within a relative 1e-9), the same unit and, for 3D models, the
+    same ``fov_alignment``.
+
+    Parameters
+    ----------
+    models : dict, optional
+        Zenith (deg, in [0, 90]) -> ``Background2D`` or ``Background3D``.
+    interpolation_type : {"linear", "log"}
+        Interpolate the rates, or log10(rate + log_offset), linearly in cos(zenith).
+    activate_interpolation_cleaning : bool
+        Clean interpolated models with :func:`~baccmod.core.zenith_interpolation.\
+clean_interpolated_rate`.
+    interpolation_cleaning_energy_relative_threshold : float
+        Energy threshold of the cleaning, in (0, 1].
+    interpolation_cleaning_spatial_relative_threshold : float
+        Spatial threshold of the cleaning, in (0, 1].
+    log_offset : float
+        Positive offset added to the rates before taking log10 ("log" interpolation).
+    """
+
+    def __init__(self, models=None, interpolation_type="linear",
+                 activate_interpolation_cleaning=False,
+                 interpolation_cleaning_energy_relative_threshold=1e-4,
+                 interpolation_cleaning_spatial_relative_threshold=1e-2,
+                 log_offset=TINY):
+        self.interpolation_type = check_interpolation_kind(interpolation_type,
+                                                           "interpolation_type")
+        if not isinstance(activate_interpolation_cleaning, (bool, np.bool_)):
+            raise BaccmodTypeError("activate_interpolation_cleaning must be True or False, got "
+                                   f"{activate_interpolation_cleaning!r}.")
+        self.activate_interpolation_cleaning = bool(activate_interpolation_cleaning)
+        self.interpolation_cleaning_energy_relative_threshold = _check_fraction(
+            interpolation_cleaning_energy_relative_threshold,
+            "interpolation_cleaning_energy_relative_threshold")
+        self.interpolation_cleaning_spatial_relative_threshold = _check_fraction(
+            interpolation_cleaning_spatial_relative_threshold,
+            "interpolation_cleaning_spatial_relative_threshold")
+        if not (np.isfinite(log_offset) and log_offset > 0):
+            raise BaccmodValueError(f"log_offset must be a positive number, got {log_offset}.")
+        self.log_offset = float(log_offset)
+        if models is not None and not isinstance(models, Mapping):
+            raise BaccmodTypeError("models must be a dict zenith (deg) -> model, got "
+                                   f"{type(models).__name__}.")
+        self._models = {}
+        for zenith, model in (models or {}).items():
+            self[zenith] = model
+
+    def settings(self):
+        """The interpolation settings, as keyword arguments of the constructor."""
+        return {"interpolation_type": self.interpolation_type,
+                "activate_interpolation_cleaning": self.activate_interpolation_cleaning,
+                "interpolation_cleaning_energy_relative_threshold":
+                    self.interpolation_cleaning_energy_relative_threshold,
+                "interpolation_cleaning_spatial_relative_threshold":
+                    self.interpolation_cleaning_spatial_relative_threshold,
+                "log_offset": self.log_offset}
+
+    # --- mapping ---------------------------------------------------------------------------
+
+    def __getitem__(self, zenith):
+        return self._models[_check_zenith(zenith)]
+
+    def __setitem__(self, zenith, model):
+        zenith = _check_zenith(zenith)
+        _check_is_model(model)
+        others = [m for z, m in self._models.items() if z != zenith]
+        if others:
+            _check_compatible(model, others[0], "the collection's models")
+        self._models[zenith] = model
+
+    def __delitem__(self, zenith):
+        del self._models[_check_zenith(zenith)]
+
+    def __iter__(self):
+        return iter(sorted(self._models))
+
+    def __len__(self):
+        return len(self._models)
+
+    def __repr__(self):
+        kind = type(next(iter(self._models.values()))).__name__ if self._models else "empty"
+        return (f"{type(self).__name__}({kind}, zenith={self.get_zenith().tolist()} deg, "
+                f"interpolation_type={self.interpolation_type!r})")
+
+    # --- models ----------------------------------------------------------------------------
+
+    def get_zenith(self):
+        """Zenith angles of the stored models (deg), increasing; ndarray of shape (n_model,)."""
+        return np.array(sorted(self._models), dtype=float)
+
+    def get_model(self, zenith):
+        """The stored model at ``zenith`` (deg, within 1e-6 deg), else the interpolated one.
+
+        See :meth:`get_interpolated_model` for the interpolation.
+        """
+        zenith = _check_zenith(zenith)
+        zeniths = self._nonempty_zenith()
+        nearest = zeniths[np.argmin(np.abs(zeniths - zenith))]
+        if abs(nearest - zenith) <= SAME_ZENITH_DEG:
+            return self._models[nearest]
+        return self.get_interpolated_model(zenith)
+
+    def get_closest_model(self, zenith):
+        """The stored model whose zenith is nearest to ``zenith`` (deg) in cos(zenith)."""
+        zenith = _check_zenith(zenith)
+        zeniths = self._nonempty_zenith()
+        distance = np.abs(np.cos(np.deg2rad(zeniths)) - np.cos(np.deg2rad(zenith)))
+        return self._models[zeniths[np.argmin(distance)]]
+
+    def get_interpolated_model(self, zenith):
+        """A new model at ``zenith`` (deg), interpolated linearly in cos(zenith).
+
+        The data are :func:`~baccmod.core.zenith_interpolation.interpolate_cos_zenith` of the
+        stored models with ``interpolation_type`` and ``log_offset``, then, if
+        ``activate_interpolation_cleaning``, cleaned with
+        :func:`~baccmod.core.zenith_interpolation.clean_interpolated_rate`. Outside the range
+        of the stored zeniths the models are extrapolated (with a warning). With a single
+        stored model a copy of it is returned (with a warning).
+        """
+        zenith = _check_zenith(zenith)
+        zeniths = self._nonempty_zenith()
+        models = [self._models[z] for z in zeniths]
+        reference = models[0]
+        if len(models) == 1:
+            log.warning("interpolation in zenith needs at least two zenith bins; returning a "
+                        f"copy of the only model (zenith {zeniths[0]} deg).")
+            return _model_like(reference, reference.data)
+        if not zeniths[0] <= zenith <= zeniths[-1]:
+            log.warning(f"zenith {zenith} deg is outside the range of the models "
+                        f"[{zeniths[0]}, {zeniths[-1]}] deg: extrapolating.")
+        rates = np.stack([model.quantity.to_value(reference.unit) for model in models])
+        rate = interpolate_cos_zenith(rates, np.cos(np.deg2rad(zeniths)),
+                                      np.cos(np.deg2rad(zenith)), kind=self.interpolation_type,
+                                      log_offset=self.log_offset)
+        if self.activate_interpolation_cleaning:
+            rate = clean_interpolated_rate(
+                rate, self.interpolation_cleaning_energy_relative_threshold,
+                self.interpolation_cleaning_spatial_relative_threshold)
+        return _model_like(reference, rate)
+
+    def _nonempty_zenith(self):
+        if not self._models:
+            raise BaccmodValueError(f"the {type(self).__name__} holds no model: add models "
+                                    "with collection[zenith_deg] = model.")
+        return self.get_zenith()
+
+    # --- FITS ------------------------------------------------------------------------------
+
+    def write(self, path, overwrite=False):
+        """Write to a FITS file (see the module documentation for the layout).
+
+        The file is written under a temporary name in the same folder and then moved into
+        place, so an existing file is either replaced whole or left untouched.
+        """
+        entries = [(model, zenith, {}) for zenith, model in self.items()]
+        _write_collection_file(path, ZENITH_FORMAT, self.settings(), entries, overwrite)
+
+    @classmethod
+    def read(cls, path):
+        """Read a collection written by :meth:`write`; executes no code from the file."""
+        settings, entries = _read_collection_file(path, ZENITH_FORMAT)
+        collection = cls(**settings)
+        for header, model in entries:
+            collection[float(header["ZENITH"])] = model
+        return collection
+
+
+class BackgroundCollectionZenithSplitAzimuth:
+    """Zenith collections of background models for the east and the west azimuth sides.
+
+    East holds the models of azimuth in [0, 180) deg, west those of [180, 360) deg (azimuth
+    taken modulo 360). Both sides must hold models of the same type, axes and unit.
+
+    Parameters
+    ----------
+    east, west : BackgroundCollectionZenith, optional
+        The collection of each side; a missing side is an empty collection with the other
+        side's interpolation settings.
+    """
+
+    def __init__(self, east=None, west=None):
+        for name, side in (("east", east), ("west", west)):
+            if side is not None and not isinstance(side, BackgroundCollectionZenith):
+                raise BaccmodTypeError(f"{name} must be a BackgroundCollectionZenith, got "
+                                       f"{type(side).__name__}.")
+        given = east if east is not None else west
+        settings = given.settings() if given is not None else {}
+        self.east = east if east is not None else BackgroundCollectionZenith(**settings)
+        self.west = west if west is not None else BackgroundCollectionZenith(**settings)
+        if len(self.east) and len(self.west):
+            _check_compatible(next(iter(self.west.values())), next(iter(self.east.values())),
+                              "the east side's models (west vs east)")
+
+    def __repr__(self):
+        return f"{type(self).__name__}(east={self.east!r}, west={self.west!r})"
+
+    @staticmethod
+    def side(azimuth_deg):
+        """``"east"`` for azimuth in [0, 180) deg modulo 360, else ``"west"``."""
+        azimuth = float(azimuth_deg)
+        if not np.isfinite(azimuth):
+            raise BaccmodValueError(f"azimuth must be finite, got {azimuth_deg} deg.")
+        azimuth %= 360.0
+        return "east" if azimuth < 180.0 or azimuth == 360.0 else "west"
+
+    def collection(self, azimuth_deg):
+        """The :class:`BackgroundCollectionZenith` of the side of ``azimuth_deg``."""
+        return getattr(self, self.side(azimuth_deg))
+
+    def get_closest_model(self, zenith, azimuth):
+        """:meth:`BackgroundCollectionZenith.get_closest_model` of the azimuth's side."""
+        return self.collection(azimuth).get_closest_model(zenith)
+
+    def get_interpolated_model(self, zenith, azimuth):
+        """:meth:`BackgroundCollectionZenith.get_interpolated_model` of the azimuth's side."""
+        return self.collection(azimuth).get_interpolated_model(zenith)
+
+    def get_model(self, zenith, azimuth):
+        """:meth:`BackgroundCollectionZenith.get_model` of the azimuth's side."""
+        return self.collection(azimuth).get_model(zenith)
+
+    def write(self, path, overwrite=False):
+        """Write to a FITS file; both sides must have the same interpolation settings."""
+        settings = self.east.settings()
+        if self.west.settings() != settings:
+            raise BaccmodValueError(
+                "the east and west collections have different interpolation settings "
+                f"({settings} vs {self.west.settings()}); the file holds one set, make them "
+                "equal before writing.")
+        entries = [(model, zenith, {"AZ_SIDE": name})
+                   for name in AZIMUTH_SIDES for zenith, model in getattr(self, name).items()]
+        _write_collection_file(path, AZIMUTH_FORMAT, settings, entries, overwrite)
+
+    @classmethod
+    def read(cls, path):
+        """Read a collection written by :meth:`write`; executes no code from the file."""
+        settings, entries = _read_collection_file(path, AZIMUTH_FORMAT)
+        sides = {name: BackgroundCollectionZenith(**settings) for name in AZIMUTH_SIDES}
+        for header, model in entries:
+            side = header.get("AZ_SIDE")
+            if side not in sides:
+                raise BaccmodValueError(f"{path}: HDU {header.get('EXTNAME')} has AZ_SIDE "
+                                        f"{side!r}, expected 'east' or 'west'.")
+            sides[side][float(header["ZENITH"])] = model
+        return cls(**sides)
+
+
+# --- checks ------------------------------------------------------------------------------------
+
+def _check_zenith(zenith):
+    """``zenith`` (a number, not a string) as a float in [0, 90] deg, else raise."""
+    try:
+        value = float(zenith)
+    except (TypeError, ValueError):
+        value = np.nan
+    if isinstance(zenith, (str, bytes, bool, np.bool_)) or not 0.0 <= value <= 90.0:
+        raise BaccmodValueError(f"zenith {zenith!r} must be in [0, 90] deg.")
+    return value
+
+
+def _check_fraction(value, name):
+    if not 0 < value <= 1:
+        raise BaccmodValueError(f"{name} must be in (0, 1], got {value}.")
+    return float(value)
+
+
+def _check_is_model(model):
+    if not isinstance(model, (Background2D, Background3D)):
+        raise BaccmodTypeError("a background collection holds gammapy Background2D or "
+                               f"Background3D models, got {type(model).__name__}.")
+
+
+def _check_compatible(model, reference, reference_name):
+    """Raise if ``model`` differs from ``reference`` in type, axes, unit or fov_alignment."""
+    difference = _difference(model, reference)
+    if difference:
+        raise BaccmodValueError(f"the model differs from {reference_name} in {difference}; "
+                                "all models must have the same type, axes, unit and "
+                                "fov_alignment.")
+
+
+def _difference(model, reference):
+    """What differs between two background models, as text, or '' if nothing does."""
+    if type(model) is not type(reference):
+        return f"type ({type(model).__name__} vs {type(reference).__name__})"
+    if model.axes.names != reference.axes.names:
+        return f"axis names ({model.axes.names} vs {reference.axes.names})"
+    for axis, other in zip(model.axes, reference.axes):
+        if axis.unit != other.unit:
+            return f"the unit of axis {axis.name!r} ({axis.unit} vs {other.unit})"
+        if axis.edges.shape != other.edges.shape or not np.allclose(
+                axis.edges.value, other.edges.value, rtol=EDGES_RTOL, atol=0):
+            return f"the edges of axis {axis.name!r}"
+    if model.unit != reference.unit:
+        return f"unit ({model.unit} vs {reference.unit})"
+    if isinstance(model, Background3D) and model.fov_alignment != reference.fov_alignment:
+        return (f"fov_alignment ({model.fov_alignment.value} vs "
+                f"{reference.fov_alignment.value})")
+    return ""
+
+
+def _model_like(reference, data):
+    """A new model of the type, axes (copied), unit and fov_alignment of ``reference``."""
+    options = {"fov_alignment": reference.fov_alignment} \
+        if isinstance(reference, Background3D) else {}
+    return type(reference)(axes=copy.deepcopy(reference.axes), data=np.array(data, dtype=float),
+                           unit=reference.unit, **options)
+
+
+# --- FITS --------------------------------------------------------------------------------------
+
+def _write_collection_file(path, collection_format, settings, entries, overwrite):
+    """Write the primary header and one HDU per ``(model, zenith, extra header cards)``."""
+    path = os.fspath(path)
+    if os.path.exists(path) and not overwrite:
+        raise BaccmodValueError(f"file {path} already exists: use overwrite=True to replace it.")
+    primary = fits.PrimaryHDU()
+    primary.header["BKGCOLL"] = (collection_format, "kind of baccmod background collection")
+    primary.header["FMTVERS"] = (FORMAT_VERSION, "version of the file layout")
+    primary.header["BACCMOD"] = (__version__, "baccmod version that wrote the file")
+    primary.header["NMODELS"] = (len(entries), "number of model HDUs")
+    for key, (name, _) in _SETTING_KEYS.items():
+        primary.header[key] = _exact(settings[name])
+    hdus = [primary]
+    for index, (model, zenith, cards) in enumerate(entries):
+        hdu = model.to_table_hdu()
+        hdu.name = f"BKG_ZEN{index}"
+        hdu.header["ZENITH"] = (_exact(zenith), "zenith angle of the model (deg)")
+        for key, value in cards.items():
+            hdu.header[key] = value
+        hdus.append(hdu)
+    folder, name = os.path.split(os.path.abspath(path))
+    temporary = os.path.join(folder, f".{name}.{uuid.uuid4().hex}.tmp")
+    try:
+        fits.HDUList(hdus).writeto(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def _exact(value):
+    """A float as astropy writes it exactly to a header (see the module documentation)."""
+    if isinstance(value, float) and len(repr(value)) > 20:
+        return repr(value)
+    return value
+
+
+def _read_collection_file(path, collection_format):
+    """Interpolation settings and ``(header, model)`` per model HDU of a collection file.
+
+    Astropy only warns about truncated or malformed files: such warnings are errors here.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", AstropyUserWarning)
+            with fits.open(path, memmap=False, lazy_load_hdus=False) as hdus:
+                header = hdus[0].header
+                _check_format(header, collection_format, path)
+                settings = {name: kind(_required(header, key, "primary HDU", path))
+                            for key, (name, kind) in _SETTING_KEYS.items()}
+                n_models = _required(header, "NMODELS", "primary HDU", path)
+                if n_models != len(hdus) - 1:
+                    raise BaccmodValueError(f"{path} holds {len(hdus) - 1} model HDUs but "
+                                            f"announces {n_models}: the file is incomplete.")
+                entries = [(hdu.header.copy(), _model_from_hdu(hdu, path))
+                           for hdu in hdus[1:]]
+    except (BaccmodError, FileNotFoundError):
+        raise
+    except (OSError, KeyError, ValueError, TypeError, IndexError, AstropyUserWarning) as error:
+        raise BaccmodValueError(f"cannot read the background collection file {path} (damaged "
+                                f"or not a FITS file): {error}") from error
+    return settings, entries
+
+
+def _check_format(header, collection_format, path):
+    found = header.get("BKGCOLL")
+    if found is None:
+        raise BaccmodValueError(f"{path} is not a baccmod background collection file (no "
+                                "BKGCOLL key in its primary header).")
+    if found != collection_format:
+        if found in _CLASS_OF_FORMAT:
+            raise BaccmodValueError(
+                f"{path} holds a {_CLASS_OF_FORMAT[found]} ({found!r}), not a "
+                f"{_CLASS_OF_FORMAT[collection_format]}: read it with "
+                f"{_CLASS_OF_FORMAT[found]}.read.")
+        raise BaccmodValueError(f"{path} holds an unknown kind of collection {found!r}.")
+    version = header.get("FMTVERS")
+    if version != FORMAT_VERSION:
+        raise BaccmodValueError(f"{path} has format version {version!r}; this baccmod "
+                                f"({__version__}) reads version {FORMAT_VERSION}.")
+
+
+def _required(header, key, where, path):
+    if key not in header:
+        raise BaccmodValueError(f"{path}: the {where} has no {key} key.")
+    return header[key]
+
+
+def _model_from_hdu(hdu, path):
+    """The Background2D or Background3D of a GADF background BinTable HDU."""
+    where = f"HDU {hdu.name!r}"
+    _required(hdu.header, "ZENITH", where, path)
+    model_class = _MODEL_CLASSES.get(hdu.header.get("HDUCLAS4"))
+    if model_class is None and isinstance(hdu, fits.BinTableHDU):
+        names = set(hdu.columns.names)
+        model_class = Background2D if "THETA_LO" in names else \
+            Background3D if "DETX_LO" in names else None
+    if model_class is None:
+        raise BaccmodValueError(f"{path}: {where} holds no Background2D or Background3D "
+                                "(no HDUCLAS4 'BKG_2D'/'BKG_3D' nor THETA/DETX columns).")
+    return model_class.from_table(Table.read(hdu))

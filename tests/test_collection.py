@@ -1,0 +1,431 @@
+"""Collections of background models in zenith (and azimuth side): mapping, interpolation, FITS."""
+import logging
+import os
+import pickle
+
+import astropy.units as u
+import numpy as np
+import pytest
+from astropy.io import fits
+from gammapy.irf import Background2D, Background3D, FoVAlignment
+from gammapy.maps import MapAxis
+
+import baccmod.collection as collection_module
+from baccmod.collection import BackgroundCollectionZenith, BackgroundCollectionZenithSplitAzimuth
+from baccmod.core.zenith_interpolation import clean_interpolated_rate, interpolate_cos_zenith
+from baccmod.errors import BaccmodTypeError, BaccmodValueError
+
+RATE_UNIT = u.Unit("s-1 MeV-1 sr-1")
+ENERGY_2D = MapAxis.from_energy_bounds(0.1, 10, 4, unit="TeV", name="energy")
+OFFSET = MapAxis.from_edges([0.0, 0.5, 1.0, 2.0], unit="deg", name="offset")
+ENERGY_3D = MapAxis.from_energy_bounds(0.1, 10, 3, unit="TeV", name="energy")
+LON = MapAxis.from_edges(np.linspace(-2, 2, 5), unit="deg", name="fov_lon")
+LAT = MapAxis.from_edges(np.linspace(-2, 2, 5), unit="deg", name="fov_lat")
+LOGGER = "baccmod.collection"
+
+
+def model_2d(scale=1.0, offset_axis=OFFSET, unit=RATE_UNIT):
+    """Energy 4 x offset 3, data scale * (1 .. 12)."""
+    data = scale * np.arange(1.0, 13.0).reshape(4, 3)
+    return Background2D(axes=[ENERGY_2D, offset_axis], data=data, unit=unit)
+
+
+def model_3d(scale=1.0, alignment=FoVAlignment.ALTAZ):
+    """Energy 3 x fov_lon 4 x fov_lat 4, data scale * (1 .. 48)."""
+    data = scale * np.arange(1.0, 49.0).reshape(3, 4, 4)
+    return Background3D(axes=[ENERGY_3D, LON, LAT], data=data, unit=RATE_UNIT,
+                        fov_alignment=alignment)
+
+
+MAKERS = {"2d": model_2d, "3d": model_3d}
+
+
+def collection_of(make, zeniths=(10.0, 50.0, 70.0), **settings):
+    """Models whose rate falls with zenith, not linearly in cos(zenith)."""
+    return BackgroundCollectionZenith({z: make(1.0 + (z / 30.0) ** 2) for z in zeniths},
+                                      **settings)
+
+
+def assert_same_model(model, expected):
+    assert_model_like(model, expected)
+    np.testing.assert_array_equal(model.data, expected.data)
+
+
+def assert_model_like(model, expected):
+    """Same type, axes, unit and (3D) fov_alignment."""
+    assert type(model) is type(expected)
+    assert model.unit == expected.unit
+    assert model.axes.names == expected.axes.names
+    for axis, other in zip(model.axes, expected.axes):
+        np.testing.assert_array_equal(axis.edges, other.edges)
+        assert axis.unit == other.unit
+    if isinstance(expected, Background3D):
+        assert model.fov_alignment == expected.fov_alignment
+
+
+def assert_same_collection(collection, expected):
+    assert type(collection) is type(expected)
+    assert list(collection) == list(expected)
+    assert collection.settings() == expected.settings()
+    for zenith in expected:
+        assert_same_model(collection[zenith], expected[zenith])
+
+
+def cos_deg(angle):
+    return np.cos(np.deg2rad(angle))
+
+
+# --- mapping -----------------------------------------------------------------------------------
+
+def test_behaves_as_a_mapping_iterated_in_increasing_zenith():
+    m10, m25, m40 = model_2d(1), model_2d(2), model_2d(3)
+    collection = BackgroundCollectionZenith({40: m40, 10: m10})
+    collection[25] = m25
+    assert list(collection) == [10.0, 25.0, 40.0]
+    assert all(type(zenith) is float for zenith in collection.keys())
+    assert list(collection.values()) == [m10, m25, m40]
+    assert list(collection.items()) == [(10.0, m10), (25.0, m25), (40.0, m40)]
+    assert collection[10] is m10 and collection[25.0] is m25
+    assert 40 in collection and 41 not in collection
+    assert len(collection) == 3
+    np.testing.assert_array_equal(collection.get_zenith(), [10.0, 25.0, 40.0])
+
+
+@pytest.mark.parametrize("zenith", [-1, 90.5, np.nan, np.inf, "10", None])
+def test_a_zenith_outside_0_90_deg_is_refused(zenith):
+    with pytest.raises(BaccmodValueError, match=r"must be in \[0, 90\] deg"):
+        BackgroundCollectionZenith()[zenith] = model_2d()
+    with pytest.raises(BaccmodValueError, match=r"must be in \[0, 90\] deg"):
+        collection_of(model_2d).get_model(zenith)
+
+
+def test_the_ends_0_and_90_deg_are_accepted():
+    collection = BackgroundCollectionZenith({0: model_2d(), 90: model_2d(2)})
+    assert list(collection) == [0.0, 90.0]
+
+
+def test_values_other_than_background_models_are_refused():
+    with pytest.raises(BaccmodTypeError, match="Background2D or Background3D"):
+        BackgroundCollectionZenith({10: np.ones((4, 3))})
+
+
+@pytest.mark.parametrize("other, what", [
+    (model_3d(), "type"),
+    (model_2d(offset_axis=MapAxis.from_edges([0.0, 0.5, 1.0, 2.5], unit="deg",
+                                             name="offset")), "edges of axis 'offset'"),
+    (model_2d(offset_axis=MapAxis.from_edges([0.0, 0.5, 1.0, 2.0], unit="rad",
+                                             name="offset")), "unit of axis 'offset'"),
+    (model_2d(unit="s-1 TeV-1 sr-1"), "unit"),
+])
+def test_models_differing_from_the_others_are_refused_naming_what_differs(other, what):
+    collection = BackgroundCollectionZenith({10: model_2d()})
+    with pytest.raises(BaccmodValueError, match=what):
+        collection[20] = other
+    assert list(collection) == [10.0]
+    collection[10] = other  # replacing the only model is fine
+
+
+def test_3d_models_must_share_the_fov_alignment():
+    collection = BackgroundCollectionZenith({10: model_3d(alignment=FoVAlignment.ALTAZ)})
+    with pytest.raises(BaccmodValueError, match="fov_alignment"):
+        collection[20] = model_3d(alignment=FoVAlignment.RADEC)
+
+
+def test_edges_equal_within_1e_9_are_the_same_axis():
+    close = MapAxis.from_edges(OFFSET.edges.value * (1 + 1e-12), unit="deg", name="offset")
+    collection = BackgroundCollectionZenith({10: model_2d()})
+    collection[20] = model_2d(offset_axis=close)
+    assert len(collection) == 2
+
+
+def test_interpolation_settings_are_checked():
+    with pytest.raises(BaccmodValueError, match="'linear', 'log'"):
+        BackgroundCollectionZenith(interpolation_type="cubic")
+    with pytest.raises(BaccmodTypeError, match="activate_interpolation_cleaning"):
+        BackgroundCollectionZenith(activate_interpolation_cleaning="yes")
+    with pytest.raises(BaccmodValueError, match="energy_relative_threshold"):
+        BackgroundCollectionZenith(interpolation_cleaning_energy_relative_threshold=0)
+    with pytest.raises(BaccmodValueError, match="log_offset"):
+        BackgroundCollectionZenith(log_offset=-1.0)
+
+
+# --- models at a zenith -----------------------------------------------------------------------
+
+def test_closest_model_is_the_nearest_in_cos_zenith():
+    m10, m60 = model_2d(1), model_2d(2)
+    collection = BackgroundCollectionZenith({10: m10, 60: m60})
+    # 40 deg is nearer 60 deg in zenith (20 vs 30 deg) but nearer 10 deg in cos(zenith):
+    # |cos 40 - cos 10| = 0.219 < |cos 40 - cos 60| = 0.266
+    assert abs(cos_deg(40) - cos_deg(10)) < abs(cos_deg(40) - cos_deg(60))
+    assert collection.get_closest_model(40) is m10
+    assert collection.get_closest_model(45) is m60
+
+
+def test_get_model_returns_the_stored_model_at_its_zenith_else_interpolates():
+    collection = collection_of(model_2d)
+    assert collection.get_model(50) is collection[50]
+    assert collection.get_model(50 + 1e-7) is collection[50]
+    assert_same_model(collection.get_model(30), collection.get_interpolated_model(30))
+    assert collection.get_model(30) not in list(collection.values())
+
+
+@pytest.mark.parametrize("kind", ["linear", "log"])
+@pytest.mark.parametrize("dimension", ["2d", "3d"])
+def test_interpolated_model_is_the_core_interpolation_in_a_model_like_the_others(kind,
+                                                                                 dimension):
+    collection = collection_of(MAKERS[dimension], interpolation_type=kind)
+    model = collection.get_interpolated_model(30)
+    stack = np.stack([m.data for m in collection.values()])
+    expected = interpolate_cos_zenith(stack, cos_deg(collection.get_zenith()), cos_deg(30),
+                                      kind=kind)
+    reference = collection[10]
+    assert_model_like(model, reference)
+    np.testing.assert_array_equal(model.data, expected)
+    assert not np.allclose(model.data, reference.data)
+    assert model.axes is not reference.axes
+
+
+def test_linear_and_log_interpolation_differ():
+    linear = collection_of(model_2d, interpolation_type="linear").get_interpolated_model(30)
+    log = collection_of(model_2d, interpolation_type="log").get_interpolated_model(30)
+    assert np.all(log.data < linear.data)  # the geometric mean is below the arithmetic one
+
+
+def test_one_model_gives_a_copy_of_it_and_a_warning(caplog):
+    only = model_3d(2.0)
+    collection = BackgroundCollectionZenith({20: only})
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        model = collection.get_interpolated_model(45)
+    assert "at least two zenith bins" in caplog.text
+    assert_same_model(model, only)
+    assert model is not only and model.data is not only.data
+
+
+def test_extrapolation_warns_and_follows_the_core_function(caplog):
+    collection = collection_of(model_2d, zeniths=(20.0, 40.0))
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        collection.get_interpolated_model(30)
+    assert caplog.text == ""
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        model = collection.get_interpolated_model(60)
+    assert "outside the range" in caplog.text
+    stack = np.stack([m.data for m in collection.values()])
+    np.testing.assert_array_equal(
+        model.data, interpolate_cos_zenith(stack, cos_deg([20.0, 40.0]), cos_deg(60)))
+
+
+def test_empty_collection_and_zenith_outside_0_90_are_refused():
+    with pytest.raises(BaccmodValueError, match="holds no model"):
+        BackgroundCollectionZenith().get_interpolated_model(30)
+    with pytest.raises(BaccmodValueError, match="holds no model"):
+        BackgroundCollectionZenith().get_closest_model(30)
+    with pytest.raises(BaccmodValueError, match=r"\[0, 90\] deg"):
+        collection_of(model_2d).get_interpolated_model(95)
+
+
+def test_cleaning_is_applied_with_the_thresholds_when_activated():
+    spiky = []
+    for scale in (1.0, 2.0):
+        model = model_2d(scale)
+        model.data[2, 1] *= 1e6
+        spiky.append(model)
+    settings = dict(interpolation_cleaning_energy_relative_threshold=1e-3,
+                    interpolation_cleaning_spatial_relative_threshold=0.2)
+    raw = BackgroundCollectionZenith({20: spiky[0], 40: spiky[1]}, **settings)
+    cleaned = BackgroundCollectionZenith({20: spiky[0], 40: spiky[1]},
+                                         activate_interpolation_cleaning=True, **settings)
+    raw_data = raw.get_interpolated_model(30).data
+    cleaned_data = cleaned.get_interpolated_model(30).data
+    assert raw_data[2, 1] > 0 and cleaned_data[2, 1] == 0
+    np.testing.assert_array_equal(cleaned_data, clean_interpolated_rate(raw_data, 1e-3, 0.2))
+
+
+# --- FITS --------------------------------------------------------------------------------------
+
+EXACT_SETTINGS = dict(interpolation_type="log", activate_interpolation_cleaning=True,
+                      interpolation_cleaning_energy_relative_threshold=0.00012345678901234567,
+                      interpolation_cleaning_spatial_relative_threshold=0.05,
+                      log_offset=np.finfo(np.float64).tiny)
+# zeniths whose shortest repr is long, to test exactness
+EXACT_ZENITHS = (0.0, 1.2345678901234567e-05, 100 / 3, 60.123456789012344)
+
+
+def split_collection(make):
+    east = collection_of(make, zeniths=EXACT_ZENITHS, **EXACT_SETTINGS)
+    west = collection_of(make, zeniths=(20.0, 45.5), **EXACT_SETTINGS)
+    return BackgroundCollectionZenithSplitAzimuth(east=east, west=west)
+
+
+@pytest.mark.parametrize("dimension", ["2d", "3d"])
+def test_fits_round_trip_is_exact_zenith(tmp_path, dimension):
+    collection = collection_of(MAKERS[dimension], zeniths=EXACT_ZENITHS, **EXACT_SETTINGS)
+    collection[100 / 3].data[0, 0] = 1 / 3  # a value without a short decimal form
+    path = tmp_path / "collection.fits"
+    collection.write(path)
+    assert_same_collection(BackgroundCollectionZenith.read(path), collection)
+    header = fits.getheader(path)
+    assert header["BKGCOLL"] == "baccmod-zenith" and header["FMTVERS"] == 1
+    assert header["INTERP"] == "log" and header["CLEAN"] is True
+    assert fits.getheader(path, "BKG_ZEN2")["ZENITH"] == 100 / 3
+    assert os.listdir(tmp_path) == ["collection.fits"]
+
+
+@pytest.mark.parametrize("dimension", ["2d", "3d"])
+def test_fits_round_trip_is_exact_split_azimuth(tmp_path, dimension):
+    split = split_collection(MAKERS[dimension])
+    path = tmp_path / "split.fits"
+    split.write(str(path))
+    read = BackgroundCollectionZenithSplitAzimuth.read(str(path))
+    assert_same_collection(read.east, split.east)
+    assert_same_collection(read.west, split.west)
+    assert fits.getheader(path)["BKGCOLL"] == "baccmod-zenith-azimuth"
+    sides = [hdu.header["AZ_SIDE"] for hdu in fits.open(path)[1:]]
+    assert sides == ["east"] * 4 + ["west"] * 2
+
+
+def test_an_empty_collection_round_trips(tmp_path):
+    BackgroundCollectionZenith(interpolation_type="log").write(tmp_path / "empty.fits")
+    read = BackgroundCollectionZenith.read(tmp_path / "empty.fits")
+    assert len(read) == 0 and read.interpolation_type == "log"
+
+
+def test_write_refuses_to_overwrite_unless_asked_and_leaves_the_file_untouched(tmp_path):
+    path = tmp_path / "collection.fits"
+    collection_of(model_2d).write(path)
+    before = path.read_bytes()
+    other = collection_of(model_3d)
+    with pytest.raises(BaccmodValueError, match="overwrite=True"):
+        other.write(path)
+    assert path.read_bytes() == before
+    other.write(path, overwrite=True)
+    assert_same_collection(BackgroundCollectionZenith.read(path), other)
+    assert os.listdir(tmp_path) == ["collection.fits"]
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path, monkeypatch):
+    path = tmp_path / "collection.fits"
+    collection_of(model_2d).write(path)
+    before = path.read_bytes()
+
+    def failing_replace(source, target):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(collection_module.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        collection_of(model_3d).write(path, overwrite=True)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["collection.fits"]
+
+
+def test_reading_a_file_that_is_not_fits_is_refused_with_its_path(tmp_path):
+    path = tmp_path / "notes.fits"
+    path.write_text("not a FITS file\n" * 300)
+    with pytest.raises(BaccmodValueError, match="cannot read .*notes.fits"):
+        BackgroundCollectionZenith.read(path)
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.95])
+def test_reading_a_truncated_file_is_refused(tmp_path, keep):
+    path = tmp_path / "collection.fits"
+    collection_of(model_3d).write(path)
+    data = path.read_bytes()
+    path.write_bytes(data[:int(len(data) * keep)])
+    with pytest.raises(BaccmodValueError, match="collection.fits"):
+        BackgroundCollectionZenith.read(path)
+
+
+def test_reading_a_file_missing_its_last_model_hdu_is_refused(tmp_path):
+    path = tmp_path / "collection.fits"
+    collection_of(model_2d).write(path)
+    with fits.open(path) as hdus:
+        fits.HDUList(hdus[:-1]).writeto(tmp_path / "cut.fits")
+    with pytest.raises(BaccmodValueError, match="incomplete"):
+        BackgroundCollectionZenith.read(tmp_path / "cut.fits")
+
+
+def test_reading_a_fits_file_without_the_collection_key_is_refused(tmp_path):
+    path = tmp_path / "image.fits"
+    fits.PrimaryHDU(np.zeros((2, 2))).writeto(path)
+    with pytest.raises(BaccmodValueError, match="not a baccmod background collection.*BKGCOLL"):
+        BackgroundCollectionZenith.read(path)
+
+
+def test_reading_an_unsupported_format_version_is_refused(tmp_path):
+    path = tmp_path / "collection.fits"
+    collection_of(model_2d).write(path)
+    fits.setval(path, "FMTVERS", value=2)
+    with pytest.raises(BaccmodValueError, match="format version 2.*reads version 1"):
+        BackgroundCollectionZenith.read(path)
+
+
+def test_reading_a_model_hdu_without_zenith_is_refused(tmp_path):
+    path = tmp_path / "collection.fits"
+    collection_of(model_2d).write(path)
+    fits.delval(path, "ZENITH", ext=1)
+    with pytest.raises(BaccmodValueError, match="BKG_ZEN0.*no ZENITH"):
+        BackgroundCollectionZenith.read(path)
+
+
+def test_each_class_refuses_the_file_of_the_other_naming_it(tmp_path):
+    zenith_path, split_path = tmp_path / "zenith.fits", tmp_path / "split.fits"
+    collection_of(model_2d).write(zenith_path)
+    split_collection(model_2d).write(split_path)
+    with pytest.raises(BaccmodValueError, match="BackgroundCollectionZenithSplitAzimuth.read"):
+        BackgroundCollectionZenith.read(split_path)
+    with pytest.raises(BaccmodValueError, match="BackgroundCollectionZenith.read"):
+        BackgroundCollectionZenithSplitAzimuth.read(zenith_path)
+
+
+def test_a_missing_file_raises_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        BackgroundCollectionZenith.read(tmp_path / "nowhere.fits")
+
+
+# --- pickle ------------------------------------------------------------------------------------
+
+def test_both_classes_survive_pickling():
+    collection = collection_of(model_3d, **EXACT_SETTINGS)
+    assert_same_collection(pickle.loads(pickle.dumps(collection)), collection)
+    split = split_collection(model_2d)
+    copy = pickle.loads(pickle.dumps(split))
+    assert_same_collection(copy.east, split.east)
+    assert_same_collection(copy.west, split.west)
+
+
+# --- azimuth sides -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("azimuth, side", [(0, "east"), (179.9, "east"), (180, "west"),
+                                           (359.9, "west"), (360, "east"), (-10, "west"),
+                                           (-1e-20, "east")])
+def test_azimuth_in_0_180_is_east_and_in_180_360_is_west_modulo_360(azimuth, side):
+    split = split_collection(model_2d)
+    assert split.side(azimuth) == side
+    assert split.collection(azimuth) is getattr(split, side)
+
+
+def test_split_collection_answers_from_the_side_of_the_azimuth():
+    split = split_collection(model_2d)
+    assert split.get_model(20, 200) is split.west[20]
+    assert split.get_closest_model(55, 90) is split.east[60.123456789012344]
+    assert_same_model(split.get_interpolated_model(30, 270),
+                      split.west.get_interpolated_model(30))
+    assert_same_model(split.get_model(30, 10), split.east.get_interpolated_model(30))
+
+
+def test_split_sides_must_hold_the_same_kind_of_models():
+    with pytest.raises(BaccmodValueError, match="type"):
+        BackgroundCollectionZenithSplitAzimuth(east=collection_of(model_2d),
+                                               west=collection_of(model_3d))
+    with pytest.raises(BaccmodTypeError, match="BackgroundCollectionZenith"):
+        BackgroundCollectionZenithSplitAzimuth(east={10: model_2d()})
+
+
+def test_a_missing_side_takes_the_settings_of_the_other_and_writing_needs_equal_settings(
+        tmp_path):
+    split = BackgroundCollectionZenithSplitAzimuth(
+        west=collection_of(model_2d, interpolation_type="log"))
+    assert split.east.settings() == split.west.settings() and len(split.east) == 0
+    split.east = collection_of(model_2d, interpolation_type="linear")
+    with pytest.raises(BaccmodValueError, match="different interpolation settings"):
+        split.write(tmp_path / "split.fits")
+    assert not (tmp_path / "split.fits").exists()
