@@ -15,6 +15,8 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 _LAZY = {
     "RadialAcceptanceMapCreator": "baccmod.api",
     "Grid3DAcceptanceMapCreator": "baccmod.api",
+    "BackgroundCollectionZenith": "baccmod.collection",
+    "BackgroundCollectionZenithSplitAzimuth": "baccmod.collection",
     "simulate_runs": "baccmod.simulate",
 }
 

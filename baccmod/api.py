@@ -12,14 +12,30 @@ import numbers
 import numpy as np
 from astropy import units as u
 
+from astropy.table import Table
+
 from .adapters.exclusion import excluded_areas
-from .adapters.irf import background_2d, background_3d, fov_axes
+from .adapters.irf import RATE_UNIT, background_2d, background_3d, fov_axes
 from .adapters.observation import run_arrays
-from .core.model import TEV_TO_MEV, GridAccumulator, RadialAccumulator, model_rate
+from .collection import BackgroundCollectionZenith, BackgroundCollectionZenithSplitAzimuth
+from .core.binned import ZenithBinnedAccumulator, check_binning_method
+from .core.model import (TEV_TO_MEV, GridAccumulator, RadialAccumulator, RunSummary,
+                         model_rate)
+from .core.normalisation import predicted_counts, runwise_norm
+from .core.split import (azimuth_at, cos_zenith_at, equal_pieces, gti_overlap, piece_bounds,
+                         split_run)
+from .core.zenith import angle_crossing_times, edge_crossing_times, fine_cos_zenith_edges
 from .errors import BaccmodTypeError, BaccmodValueError
 from .progress import progress
 
 log = logging.getLogger(__name__)
+
+#: Azimuth sides: [0, 180) deg is east (0), [180, 360) deg west (1).
+_SIDE_NAMES = ("east", "west")
+_SIDE_BOUNDARIES = np.array([0.0, np.pi])
+#: Run-wise norms outside this range are reported with a warning.
+_NORM_WARNING_RANGE = (0.5, 1.5)
+_INTERPOLATION_TYPES = ("linear", "log")
 
 #: Options of BAccMod that belong to features not built yet, with their neutral values.
 _NOT_YET_IMPLEMENTED = {
@@ -28,27 +44,15 @@ _NOT_YET_IMPLEMENTED = {
     "dynamic_energy_axis_maximum_wideness_bin": 0.5,
     "dynamic_energy_axis_merge_zeros_low_energy": False,
     "dynamic_energy_axis_merge_zeros_high_energy": False,
-    "cos_zenith_binning_method": "min_livetime",
-    "cos_zenith_binning_parameter_value": 3600,
-    "initial_cos_zenith_binning": 0.01,
-    "max_angular_separation_wobble": 0.4 * u.deg,
-    "zenith_binning_run_splitting": False,
-    "use_mini_irf_computation": False,
-    "mini_irf_time_resolution": 1.0 * u.min,
-    "azimuth_east_west_splitting": False,
-    "interpolation_zenith_type": "linear",
-    "interpolation_type": "linear",
-    "activate_interpolation_zenith_cleaning": False,
-    "activate_interpolation_cleaning": False,
-    "interpolation_cleaning_energy_relative_threshold": 1e-4,
-    "interpolation_cleaning_spatial_relative_threshold": 1e-2,
-    "min_run_per_cos_zenith_bin": None,
-    "verbose": False,
     "method": "stack",
     "fit_fnc": "gaussian2d",
     "fit_seeds": None,
     "fit_bounds": None,
 }
+
+#: Seed names of options -> their BAccMod 0.4 names.
+_ALIASES = {"interpolation_type": "interpolation_zenith_type",
+            "activate_interpolation_cleaning": "activate_interpolation_zenith_cleaning"}
 
 
 def _same(value, default):
@@ -63,7 +67,22 @@ class _AcceptanceMapCreator:
 
     def __init__(self, energy_axis, offset_axis, oversample_map=10, energy_axis_computation=None,
                  exclude_regions=None, location=None, max_fraction_pixel_rotation_fov=0.5,
-                 time_resolution=0.1 * u.s, **options):
+                 time_resolution=0.1 * u.s, cos_zenith_binning_method="min_livetime",
+                 cos_zenith_binning_parameter_value=3600, initial_cos_zenith_binning=0.01,
+                 max_angular_separation_wobble=0.4 * u.deg, zenith_binning_run_splitting=False,
+                 use_mini_irf_computation=False, mini_irf_time_resolution=1.0 * u.min,
+                 azimuth_east_west_splitting=False, interpolation_zenith_type="linear",
+                 activate_interpolation_zenith_cleaning=False,
+                 interpolation_cleaning_energy_relative_threshold=1e-4,
+                 interpolation_cleaning_spatial_relative_threshold=1e-2,
+                 min_run_per_cos_zenith_bin=None, verbose=False, **options):
+        for alias, name in _ALIASES.items():
+            if alias in options:
+                value = options.pop(alias)
+                if name == "interpolation_zenith_type":
+                    interpolation_zenith_type = value
+                else:
+                    activate_interpolation_zenith_cleaning = value
         for name, value in options.items():
             if name not in _NOT_YET_IMPLEMENTED:
                 raise BaccmodTypeError(f"unknown option {name!r} for {type(self).__name__}.")
@@ -89,9 +108,34 @@ class _AcceptanceMapCreator:
             raise BaccmodValueError("max_fraction_pixel_rotation_fov must be in (0, 1].")
         self.max_fraction_pixel_rotation_fov = float(max_fraction_pixel_rotation_fov)
         self.time_resolution = u.Quantity(time_resolution, u.s)
+        if min_run_per_cos_zenith_bin is not None:
+            cos_zenith_binning_method = "min_n_observation"
+            cos_zenith_binning_parameter_value = min_run_per_cos_zenith_bin
+        self.cos_zenith_binning_method = check_binning_method(cos_zenith_binning_method)
+        self.cos_zenith_binning_parameter_value = _positive(
+            cos_zenith_binning_parameter_value, "cos_zenith_binning_parameter_value")
+        self.initial_cos_zenith_binning = float(initial_cos_zenith_binning)
+        self._fine_cos_zenith_edges = fine_cos_zenith_edges(self.initial_cos_zenith_binning)
+        self.max_angular_separation_wobble = u.Quantity(max_angular_separation_wobble, u.deg)
+        self.zenith_binning_run_splitting = bool(zenith_binning_run_splitting)
+        self.use_mini_irf_computation = bool(use_mini_irf_computation)
+        self.mini_irf_time_resolution = u.Quantity(mini_irf_time_resolution, u.s)
+        _positive(self.mini_irf_time_resolution.value, "mini_irf_time_resolution")
+        self.azimuth_east_west_splitting = bool(azimuth_east_west_splitting)
+        self.interpolation_zenith_type = _check_interpolation_type(interpolation_zenith_type)
+        self.activate_interpolation_zenith_cleaning = bool(activate_interpolation_zenith_cleaning)
+        self.interpolation_cleaning_energy_relative_threshold = _positive(
+            interpolation_cleaning_energy_relative_threshold,
+            "interpolation_cleaning_energy_relative_threshold")
+        self.interpolation_cleaning_spatial_relative_threshold = _positive(
+            interpolation_cleaning_spatial_relative_threshold,
+            "interpolation_cleaning_spatial_relative_threshold")
+        self.verbose = bool(verbose)
         self.counts = None
         self.exposure = None
         self.livetime = None
+        self.zenith_bins = None
+        self.normalisation_table = None
 
     @staticmethod
     def _check_offset_axis(axis):
@@ -104,25 +148,248 @@ class _AcceptanceMapCreator:
         return axis
 
     def create_acceptance_map(self, observations):
-        """Build the model from the runs (a gammapy ``Observations`` or iterable of them)."""
-        observations = list(observations) if observations is not None else []
-        if not observations:
-            raise BaccmodValueError("no observations given: pass at least one run.")
+        """Build the stacked model from the runs (a gammapy ``Observations`` or iterable of them)."""
+        observations = _non_empty(observations, "observations")
         accumulator = self._accumulator()
         for obs in progress(observations, desc="runs"):
             accumulator.add(self._read(obs), self._areas)
         cube = accumulator.result()
-        rate = model_rate(cube, self.energy_axis.edges.to_value(u.TeV))
-        de_mev = np.diff(self.energy_axis.edges.to_value(u.TeV)) * TEV_TO_MEV
         self.counts = cube.counts
         self.livetime = cube.livetime * u.s
-        self.exposure = de_mev.reshape((-1,) + (1,) * accumulator.spatial_exposure.ndim) \
-            * accumulator.spatial_exposure
-        return self._wrap(rate)
+        self.exposure = self._output_exposure(accumulator.spatial_exposure)
+        return self._wrap(model_rate(cube, self._output_edges()))
 
     def create_model(self, observations):
         """BAccMod 0.4 name of :meth:`create_acceptance_map`."""
         return self.create_acceptance_map(observations)
+
+    def create_model_cos_zenith_binned(self, observations):
+        """Models in cos(zenith) bins (see the binning options), as a
+        :class:`~baccmod.collection.BackgroundCollectionZenith` (or, with
+        ``azimuth_east_west_splitting``, a ``BackgroundCollectionZenithSplitAzimuth``)."""
+        observations = _non_empty(observations, "observations")
+        return self._scan(observations, build="binned")[0]
+
+    def create_acceptance_model(self, off_observations, zenith_binning=False):
+        """BAccMod 0.4: a model from (OFF) runs; a zenith collection when ``zenith_binning``."""
+        off_observations = _non_empty(off_observations, "off_observations")
+        if zenith_binning:
+            return self.create_model_cos_zenith_binned(off_observations)
+        if self.azimuth_east_west_splitting:
+            return self._scan(off_observations, build="azimuth")[0]
+        return self.create_acceptance_map(off_observations)
+
+    def create_acceptance_map_per_observation(self, observations, zenith_binning=False,
+                                              zenith_interpolation=False,
+                                              runwise_normalisation=True, off_observations=None,
+                                              base_model=None):
+        """One model per run: ``dict`` obs_id -> Background2D/3D.
+
+        The base model is ``base_model`` if given, else built from ``off_observations`` if
+        given, else from ``observations``: stacked, or binned in cos(zenith) with
+        ``zenith_binning`` (implied by ``zenith_interpolation``). Each run then gets the base
+        model at its zenith (the closest bin's, or interpolated in cos zenith with
+        ``zenith_interpolation``; with ``use_mini_irf_computation`` the duration-weighted mean
+        over pieces of the run; with azimuth splitting the time-weighted mean of its east and
+        west parts), scaled by its run-wise norm (``runwise_normalisation``), reported in
+        :attr:`normalisation_table`.
+        """
+        observations = _non_empty(observations, "observations")
+        binned = bool(zenith_binning or zenith_interpolation)
+        build = ("binned" if binned else "azimuth" if self.azimuth_east_west_splitting
+                 else "stacked")
+        if base_model is not None:
+            if off_observations is not None:
+                log.warning("both base_model and off_observations are given: base_model is used "
+                            "and off_observations are ignored.")
+            base = self._check_base_model(base_model)
+            summaries = self._scan(observations, build=None, summarize=True)[1]
+        elif off_observations is not None:
+            base = self._scan(_non_empty(off_observations, "off_observations"), build=build)[0]
+            summaries = self._scan(observations, build=None, summarize=True)[1]
+        else:
+            base, summaries = self._scan(observations, build=build, summarize=True)
+        return self._per_run_models(base, summaries, bool(zenith_interpolation),
+                                    bool(runwise_normalisation))
+
+    def plot_zenith_binning(self, ax=None):
+        """Bar plot of the livetime per cos-zenith bin of the last binned model (per azimuth
+        side and wobble when those apply); returns the matplotlib axes."""
+        if not self.zenith_bins:
+            raise BaccmodValueError("no zenith binning yet: build a zenith-binned model first.")
+        import matplotlib.pyplot as plt
+        ax = ax or plt.figure().gca()
+        sides = sorted({b.side for b in self.zenith_bins})
+        for side in sides:
+            bins = [b for b in self.zenith_bins if b.side == side]
+            label = _SIDE_NAMES[side] if self.azimuth_east_west_splitting else None
+            ax.bar([b.cos_zenith_low for b in bins], [b.livetime / 3600 for b in bins],
+                   width=[b.cos_zenith_high - b.cos_zenith_low for b in bins], align="edge",
+                   alpha=0.5 if len(sides) > 1 else 1.0, edgecolor="k", label=label)
+        ax.set_xlabel("cos(zenith)")
+        ax.set_ylabel("livetime [h]")
+        if len(sides) > 1:
+            ax.legend()
+        return ax
+
+    def _scan(self, observations, build, summarize=False):
+        """Read every run once; build the base model (``build``: "stacked", "binned",
+        "azimuth" or None) and/or each run's summary for the per-run models."""
+        template = self._accumulator()
+        split = build in ("binned", "azimuth")
+        binned = ZenithBinnedAccumulator(template, self._fine_cos_zenith_edges) if split else None
+        norm_range = tuple(self._output_edges()[[0, -1]]) if summarize else None
+        summaries = []
+        for obs in progress(observations, desc="runs"):
+            run = self._read(obs, track=split or summarize)
+            pieces = split_run(run, self._model_cut_times(run)) if split else [(run, 0.0)]
+            whole = None
+            if summarize and len(pieces) > 1:
+                whole = template.contribution(run, self._areas, norm_range)
+            position = binned.add_run(run.obs_id, run.pointing_lon, run.pointing_lat) \
+                if split else None
+            for piece, mid_time in pieces:
+                part = template.contribution(piece, self._areas,
+                                             norm_range if whole is None else None)
+                if whole is None:
+                    whole = part
+                if split:
+                    side = _side(azimuth_at(run, mid_time)) \
+                        if self.azimuth_east_west_splitting else 0
+                    binned.add(part, float(cos_zenith_at(run, mid_time)), position, side)
+                elif build == "stacked":
+                    template.add_contribution(part)
+            if summarize:
+                summaries.append(RunSummary.of(run, whole))
+        if build == "stacked":
+            cube = template.result()
+            self.counts, self.livetime = cube.counts, cube.livetime * u.s
+            self.exposure = self._output_exposure(template.spatial_exposure)
+            return self._wrap(model_rate(cube, self._output_edges())), summaries
+        if split:
+            return self._collection(binned, build), summaries
+        return None, summaries
+
+    def _model_cut_times(self, run):
+        cuts = []
+        if self.zenith_binning_run_splitting:
+            cuts.append(edge_crossing_times(run.track_times, run.track_cos_zenith,
+                                            self._fine_cos_zenith_edges))
+        if self.azimuth_east_west_splitting:
+            cuts.append(angle_crossing_times(run.track_times, run.track_azimuth,
+                                             _SIDE_BOUNDARIES))
+        return np.concatenate(cuts) if cuts else np.empty(0)
+
+    def _collection(self, binned, build):
+        threshold = self.cos_zenith_binning_parameter_value if build == "binned" else np.inf
+        self.zenith_bins = binned.bins(self.cos_zenith_binning_method, threshold,
+                                       self.max_angular_separation_wobble.to_value(u.rad))
+        if self.verbose:
+            self._report_binning()
+        settings = dict(
+            interpolation_type=self.interpolation_zenith_type,
+            activate_interpolation_cleaning=self.activate_interpolation_zenith_cleaning,
+            interpolation_cleaning_energy_relative_threshold=(
+                self.interpolation_cleaning_energy_relative_threshold),
+            interpolation_cleaning_spatial_relative_threshold=(
+                self.interpolation_cleaning_spatial_relative_threshold))
+        collections = {}
+        for b in self.zenith_bins:
+            collection = collections.setdefault(b.side, BackgroundCollectionZenith(**settings))
+            collection[b.zenith_deg] = self._wrap(model_rate(b.cube, self._output_edges()))
+        if not self.azimuth_east_west_splitting:
+            return collections[0]
+        return BackgroundCollectionZenithSplitAzimuth(
+            east=collections.get(0, BackgroundCollectionZenith(**settings)),
+            west=collections.get(1, BackgroundCollectionZenith(**settings)))
+
+    def _report_binning(self):
+        for b in self.zenith_bins:
+            side = f" ({_SIDE_NAMES[b.side]})" if self.azimuth_east_west_splitting else ""
+            wobbles = ", ".join(f"wobble {k}: {t:.0f} s" for k, t in
+                                sorted(b.livetime_per_wobble.items()))
+            log.info("zenith bin%s: cos zenith [%.3f, %.3f), centre %.2f deg, livetime %.0f s "
+                     "(%s), runs %s", side, b.cos_zenith_low, b.cos_zenith_high, b.zenith_deg,
+                     b.livetime, wobbles, b.obs_ids)
+        self.plot_zenith_binning()
+
+    def _per_run_models(self, base, summaries, interpolate, normalise):
+        models, rows = {}, []
+        for summary in summaries:
+            rate = self._run_rate(base, summary, interpolate)
+            if normalise:
+                fit = runwise_norm(summary.norm_counts, predicted_counts(
+                    rate, self._output_edges(), summary.norm_exposure))
+                _log_norm(summary.obs_id, fit)
+                rate = rate * fit.norm
+                rows.append((summary.obs_id, fit.norm, fit.error, fit.counts, fit.predicted,
+                             fit.fitted))
+            models[summary.obs_id] = self._wrap(rate)
+        self.normalisation_table = Table(
+            rows=rows or None, names=("OBS_ID", "NORM", "NORM_ERR", "COUNTS", "PREDICTED",
+                                      "FITTED"),
+            dtype=(int, float, float, float, float, bool))
+        return models
+
+    def _run_rate(self, base, summary, interpolate):
+        """The base model's rate for a run (see create_acceptance_map_per_observation)."""
+        if not isinstance(base, (BackgroundCollectionZenith,
+                                 BackgroundCollectionZenithSplitAzimuth)):
+            return _rate_of(base)
+        cuts = [equal_pieces(summary, self.mini_irf_time_resolution.to_value(u.s))] \
+            if self.use_mini_irf_computation else []
+        split_azimuth = isinstance(base, BackgroundCollectionZenithSplitAzimuth)
+        if split_azimuth:
+            cuts.append(angle_crossing_times(summary.track_times, summary.track_azimuth,
+                                             _SIDE_BOUNDARIES))
+        bounds = piece_bounds(summary, np.concatenate(cuts) if cuts else [])
+        total, rate = 0.0, 0.0
+        for start, stop in bounds:
+            weight = gti_overlap(summary.gti_starts, summary.gti_stops, start, stop)
+            mid = 0.5 * (start + stop)
+            zenith_deg = float(np.degrees(np.arccos(cos_zenith_at(summary, mid))))
+            collection = base
+            if split_azimuth:
+                collection = _side_collection(base, float(np.degrees(azimuth_at(summary, mid))))
+            model = collection.get_interpolated_model(zenith_deg) if interpolate \
+                else collection.get_closest_model(zenith_deg)
+            rate = rate + weight * _rate_of(model)
+            total += weight
+        return rate / total
+
+    def _check_base_model(self, base_model):
+        expected = self._wrap(np.zeros(self._rate_shape()))
+        if isinstance(base_model, BackgroundCollectionZenithSplitAzimuth):
+            models = list(base_model.east.values()) + list(base_model.west.values())
+        elif isinstance(base_model, BackgroundCollectionZenith):
+            models = list(base_model.values())
+        else:
+            models = [base_model]
+        if not models:
+            raise BaccmodValueError("base_model holds no model.")
+        for model in models:
+            if type(model) is not type(expected):
+                raise BaccmodTypeError(
+                    f"base_model must hold {type(expected).__name__} models for "
+                    f"{type(self).__name__}, not {type(model).__name__}.")
+            if model.axes.names != expected.axes.names or not all(
+                    a.is_allclose(b) for a, b in zip(model.axes, expected.axes)):
+                raise BaccmodValueError(
+                    "base_model axes differ from the creator's: "
+                    f"{[a.name + str(a.edges[[0, -1]]) + f' ({a.nbin} bins)' for a in model.axes]}"
+                    f" vs {[a.name + str(a.edges[[0, -1]]) + f' ({a.nbin} bins)' for a in expected.axes]}.")
+        return base_model
+
+    def _output_edges(self):
+        return self.energy_axis.edges.to_value(u.TeV)
+
+    def _output_exposure(self, spatial_exposure):
+        de_mev = np.diff(self._output_edges()) * TEV_TO_MEV
+        return de_mev.reshape((-1,) + (1,) * spatial_exposure.ndim) * spatial_exposure
+
+    def _rate_shape(self):
+        spatial = self._accumulator().spatial_shape
+        return (self.energy_axis.nbin,) + spatial
 
     def _energy_edges(self):
         return self.energy_axis_computation.edges.to_value(u.TeV)
@@ -154,8 +421,8 @@ class RadialAcceptanceMapCreator(_AcceptanceMapCreator):
     def _accumulator(self):
         return RadialAccumulator(self._energy_edges(), self._offset_edges(), self.oversample_map)
 
-    def _read(self, obs):
-        return run_arrays(obs, self.location)
+    def _read(self, obs, track=False):
+        return run_arrays(obs, self.location, track=track)
 
     def _wrap(self, rate):
         return background_2d(rate, self.energy_axis, self.offset_axis)
@@ -184,13 +451,13 @@ class Grid3DAcceptanceMapCreator(_AcceptanceMapCreator):
         return GridAccumulator(self._energy_edges(), lon_axis.edges.to_value(u.rad),
                                lat_axis.edges.to_value(u.rad), self.oversample_map)
 
-    def _read(self, obs):
+    def _read(self, obs, track=False):
         edges = self._offset_edges()
         sub_pixel = (edges[1] - edges[0]) / self.oversample_map
         corner = np.sqrt(2) * edges[-1]
         return run_arrays(obs, self.location, fov_edges=edges[-1], areas=self._areas,
                           rotation_limit=self.max_fraction_pixel_rotation_fov * sub_pixel / corner,
-                          min_node_duration=self.time_resolution.to_value(u.s))
+                          min_node_duration=self.time_resolution.to_value(u.s), track=track)
 
     def _wrap(self, rate):
         return background_3d(rate, self.energy_axis, *fov_axes(self.offset_axis))
@@ -219,3 +486,58 @@ def _check_covers(computation, target):
     if t_lo < lo * (1 - 1e-9) or t_hi > hi * (1 + 1e-9):
         raise BaccmodValueError("energy_axis_computation must cover energy_axis: "
                                 f"[{lo}, {hi}] TeV does not contain [{t_lo}, {t_hi}] TeV.")
+
+
+def _non_empty(observations, name):
+    observations = list(observations) if observations is not None else []
+    if not observations:
+        raise BaccmodValueError(f"no {name} given: pass at least one run.")
+    return observations
+
+
+def _positive(value, name):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise BaccmodTypeError(f"{name} must be a number, not {value!r}.") from None
+    if not value > 0 or not np.isfinite(value):
+        raise BaccmodValueError(f"{name} must be a positive number, got {value!r}.")
+    return value
+
+
+def _check_interpolation_type(kind):
+    if kind not in _INTERPOLATION_TYPES:
+        raise BaccmodValueError(f"unknown interpolation_zenith_type {kind!r}; valid types: "
+                                + ", ".join(_INTERPOLATION_TYPES) + ".")
+    return kind
+
+
+def _side(azimuth_rad):
+    """0 (east) for azimuth in [0, pi), 1 (west) for [pi, 2 pi)."""
+    return int(np.mod(azimuth_rad, 2 * np.pi) >= np.pi)
+
+
+def _side_collection(base, azimuth_deg):
+    """The collection of an azimuth side, or the other side's when that side has no model."""
+    collection = base.collection(azimuth_deg)
+    if len(collection) == 0:
+        other = base.west if collection is base.east else base.east
+        log.warning("no model for the %s side of the sky: using the other side's.",
+                    base.side(azimuth_deg))
+        return other
+    return collection
+
+
+def _rate_of(model):
+    return np.asarray(model.quantity.to_value(RATE_UNIT), dtype=float)
+
+
+def _log_norm(obs_id, fit):
+    if not fit.fitted:
+        log.warning("run %s: no counts (%d) or no prediction (%.3g) for the run-wise norm; "
+                    "the norm is kept at 1.", obs_id, fit.counts, fit.predicted)
+    elif not _NORM_WARNING_RANGE[0] <= fit.norm <= _NORM_WARNING_RANGE[1]:
+        log.warning("run %s: run-wise norm %.3f +- %.3f is outside [%.1f, %.1f].", obs_id,
+                    fit.norm, fit.error, *_NORM_WARNING_RANGE)
+    else:
+        log.log(15, "run %s: run-wise norm %.3f +- %.3f", obs_id, fit.norm, fit.error)

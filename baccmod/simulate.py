@@ -32,7 +32,7 @@ RATE_UNIT = u.Unit("s-1 MeV-1 sr-1")
 
 def simulate_runs(output_dir, background, pointings, start_times, durations, location,
                   seed=None, obs_id_start=1, deadtime_fraction=0.0, source=None,
-                  overwrite=False):
+                  zenith_dependence=None, overwrite=False):
     """Write simulated DL3 runs with a known background.
 
     Each bin of ``background`` has a constant rate over the bin: its expected number of
@@ -63,6 +63,10 @@ def simulate_runs(output_dir, background, pointings, start_times, durations, loc
         A point-like gamma-ray source: ``position`` (SkyCoord), ``rate`` (Quantity, s-1, all
         energies), ``sigma`` (Angle, Gaussian PSF, default 0.1 deg), ``index`` (photon index,
         default 2.5), ``energy_range`` (Quantity [min, max], default the background's).
+    zenith_dependence : callable, optional
+        ``f(cos_zenith) -> factor`` in [0, 1]: the background rate at time t is ``background``
+        times ``f`` of the pointing's cos(zenith) at t (events are drawn at the full rate and
+        kept with probability ``f``), so the rate follows the zenith within a run.
     overwrite : bool
         Replace existing files; otherwise refuse before writing anything.
 
@@ -99,6 +103,9 @@ def simulate_runs(output_dir, background, pointings, start_times, durations, loc
         livetime = durations[i] * (1 - deadtime_fraction)
         events = _background_events(background, pointings[i], start_times[i], durations[i],
                                     livetime, location, rng)
+        if zenith_dependence is not None:
+            events = _thin_by_zenith(events, zenith_dependence, pointings[i], start_times[i],
+                                     durations[i], location, rng)
         if source is not None:
             events = _stack(events, _source_events(source, background, durations[i], livetime,
                                                    rng))
@@ -159,6 +166,18 @@ def _background_events(background, pointing, start, duration, livetime, location
         fov_lat = np.arcsin(s1 + (s2 - s1) * rng.uniform(size=idx.size))
         sky = _fov_altaz_to_icrs(fov_lon, fov_lat, pointing, start + time * u.s, location)
     return {"time": time, "ra": sky.ra.deg, "dec": sky.dec.deg, "energy": energy / 1e6}
+
+
+def _thin_by_zenith(events, zenith_dependence, pointing, start, duration, location, rng):
+    """Keep each event with probability f(cos zenith of the pointing at its time)."""
+    nodes = np.linspace(0.0, duration, max(2, int(np.ceil(duration / 10.0)) + 1))
+    alt = pointing.transform_to(AltAz(obstime=start + nodes * u.s, location=location)).alt
+    cos_zenith = np.interp(events["time"], nodes, np.sin(alt.rad))
+    factor = np.asarray(zenith_dependence(cos_zenith), dtype=float)
+    if np.any(factor < 0) or np.any(factor > 1):
+        raise BaccmodValueError("zenith_dependence must return factors in [0, 1].")
+    keep = rng.uniform(size=factor.size) < factor
+    return {key: value[keep] for key, value in events.items()}
 
 
 def _fov_altaz_to_icrs(fov_lon, fov_lat, pointing, times, location):

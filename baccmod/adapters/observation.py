@@ -199,7 +199,7 @@ def _location_from_obs_index(index_dir, obs_id):
 
 
 def run_arrays(obs, location=None, fov_edges=None, areas=(), rotation_limit=None,
-               min_node_duration=0.0):
+               min_node_duration=0.0, track=False):
     """Read a run into plain arrays.
 
     Parameters
@@ -216,6 +216,9 @@ def run_arrays(obs, location=None, fov_edges=None, areas=(), rotation_limit=None
         Largest FoV rotation (rad) allowed between neighbouring time nodes.
     min_node_duration : float
         Shortest time (s) a node may represent.
+    track : bool
+        Also give the event times, GTIs and the pointing's zenith/azimuth track (every
+        ``_TRACK_STEP`` s), as needed to bin runs in zenith or split them in time.
 
     Returns
     -------
@@ -233,20 +236,26 @@ def run_arrays(obs, location=None, fov_edges=None, areas=(), rotation_limit=None
     energy = run.energy
     arrays = dict(obs_id=int(obs.obs_id), livetime=livetime, energy=energy, lon=lon, lat=lat,
                   pointing_lon=p_lon, pointing_lat=p_lat)
-    if fov_edges is not None:
+    if fov_edges is not None or track:
         astrom = astrometry_context(run.t_ref, site)
         frame = observed_frame(astrom)
         p_ra_c, p_dec_c = icrs_to_cirs(p_lon, p_lat, astrom)
+    if track:
+        times = _track_times(run.gti_starts, run.gti_stops)
+        alt, az = fov.horizontal_coordinates(float(p_ra_c), float(p_dec_c), times, frame)
+        arrays.update(dt=dt, gti_starts=run.gti_starts, gti_stops=run.gti_stops,
+                      track_times=times, track_cos_zenith=np.sin(alt), track_azimuth=az)
+    if fov_edges is not None:
         ra_c, dec_c = icrs_to_cirs(lon, lat, astrom)
         arrays["fov_lon"], arrays["fov_lat"] = fov.altaz_fov_coordinates(
             ra_c, dec_c, dt, float(p_ra_c), float(p_dec_c), frame)
         max_offset = float(fov.angular_separation(0.0, 0.0, fov_edges, fov_edges))
         if areas_near(list(areas), p_lon, p_lat, max_offset):
-            matrices, weights = _rotation_nodes(
-                run.gti_starts, run.gti_stops, (p_lon, p_lat), (float(p_ra_c), float(p_dec_c)), astrom, frame,
-                rotation_limit, min_node_duration)
-            arrays["sky_to_altaz_matrices"] = matrices
-            arrays["node_weights"] = weights * livetime / np.sum(weights)
+            matrices, weights, times = _rotation_nodes(
+                run.gti_starts, run.gti_stops, (p_lon, p_lat), (float(p_ra_c), float(p_dec_c)),
+                astrom, frame, rotation_limit, min_node_duration)
+            arrays.update(sky_to_altaz_matrices=matrices, node_times=times,
+                          node_weights=weights * livetime / np.sum(weights))
     return RunArrays(**arrays)
 
 
@@ -275,8 +284,8 @@ def _rotation_nodes(starts, stops, pointing, pointing_cirs, astrom, frame, rotat
                     min_node_duration):
     """Time nodes over the GTIs such that the FoV turns by < rotation_limit between them.
 
-    Returns the sky-to-AltAz FoV maps at the nodes, shape (n, 2, 2), and the time each node
-    represents, shape (n,), in s.
+    Returns the sky-to-AltAz FoV maps at the nodes, shape (n, 2, 2), the time each node
+    represents, shape (n,), in s, and the node times, shape (n,), in s.
     """
     ref_lon, ref_lat = fov.fov_radec_to_sky(np.array([0.0, _REFERENCE_OFFSET]),
                                             np.array([_REFERENCE_OFFSET, 0.0]), *pointing)
@@ -301,7 +310,13 @@ def _rotation_nodes(starts, stops, pointing, pointing_cirs, astrom, frame, rotat
             node_times.append(np.average(mids[sel], weights=durations[sel]))
     node_times, node_weights = _merge_short_nodes(np.array(node_times), np.array(node_weights),
                                                   min_node_duration)
-    return matrices_at(node_times), node_weights
+    return matrices_at(node_times), node_weights, node_times
+
+
+def _track_times(starts, stops):
+    """Times (s) every ``_TRACK_STEP`` over the span of the GTIs, ends included."""
+    first, last = float(np.min(starts)), float(np.max(stops))
+    return np.linspace(first, last, max(1, int(np.ceil((last - first) / _TRACK_STEP))) + 1)
 
 
 def _merge_short_nodes(times, weights, min_duration):

@@ -133,7 +133,7 @@ def ring_unexcluded_fraction(offset_edges, oversample, areas, pointing_lon, poin
 
 
 def grid_unexcluded_fraction(lon_edges, lat_edges, oversample, areas, pointing_lon, pointing_lat,
-                             sky_to_altaz_matrices, node_weights):
+                             sky_to_altaz_matrices, node_weights, within_offset=None):
     """Unexcluded fraction of AltAz-aligned FoV bins, averaged over the run's time nodes.
 
     Sub-pixel centres (``oversample`` per bin side) are mapped from the AltAz-aligned FoV
@@ -153,6 +153,9 @@ def grid_unexcluded_fraction(lon_edges, lat_edges, oversample, areas, pointing_l
         see :func:`baccmod.core.fov.fov_frame_matrices`.
     node_weights : ndarray, shape (n_node,)
         Time represented by each node (any unit).
+    within_offset : float, optional
+        When given (rad), sub-pixels farther than this from the pointing count as excluded:
+        the fraction of each bin inside that circle and outside every area.
 
     Returns
     -------
@@ -163,7 +166,7 @@ def grid_unexcluded_fraction(lon_edges, lat_edges, oversample, areas, pointing_l
     max_offset = angular_separation(0.0, 0.0, np.max(np.abs(lon_edges)),
                                     np.max(np.abs(lat_edges)))
     areas = areas_near(areas, pointing_lon, pointing_lat, max_offset)
-    if not areas:
+    if not areas and within_offset is None:
         return fraction
     sub_lon_edges = _subdivide(lon_edges, oversample)
     sub_lat_edges = _subdivide(lat_edges, oversample)
@@ -178,6 +181,10 @@ def grid_unexcluded_fraction(lon_edges, lat_edges, oversample, areas, pointing_l
         reachable |= cand
     idx = np.flatnonzero(reachable)
     excluded_time = np.zeros(offset.shape)
+    if within_offset is not None:
+        outside = offset > within_offset
+        excluded_time[outside] = 1.0
+        idx = idx[~outside[idx]]
     if idx.size:
         weights = np.asarray(node_weights, dtype=float) / np.sum(node_weights)
         for inverse, weight in zip(np.linalg.inv(sky_to_altaz_matrices), weights):

@@ -107,6 +107,36 @@ def altaz_fov_coordinates(ra_cirs, dec_cirs, dt, pointing_ra_cirs, pointing_dec_
     return fov_lon, fov_lat
 
 
+@njit(cache=True)
+def horizontal_coordinates(ra_cirs, dec_cirs, dt, observed_frame):
+    """Altitude and azimuth of one tracked direction at several times.
+
+    Parameters
+    ----------
+    ra_cirs, dec_cirs : float
+        Apparent (CIRS) place of the direction, rad.
+    dt : ndarray, shape (n,)
+        Times minus the reference time of ``observed_frame``, s.
+    observed_frame : ndarray, shape (8,)
+        See :data:`OBSERVED_FRAME_FIELDS`.
+
+    Returns
+    -------
+    alt, az : ndarray, shape (n,)
+        rad; azimuth from North through East in [0, 2 pi), as astropy's ``AltAz``.
+    """
+    n = dt.shape[0]
+    alt = np.empty(n)
+    az = np.empty(n)
+    vec = np.empty(3)
+    for i in range(n):
+        _observed_vector(ra_cirs, dec_cirs, observed_frame[0] + EARTH_ROTATION_RATE * dt[i],
+                         observed_frame, vec)
+        alt[i] = np.arcsin(min(1.0, max(-1.0, vec[2])))
+        az[i] = np.arctan2(vec[1], vec[0]) % (2 * np.pi)
+    return alt, az
+
+
 def fov_frame_matrices(dt, pointing_ra_cirs, pointing_dec_cirs, reference_ra_cirs,
                        reference_dec_cirs, reference_offset, observed_frame):
     """Linear maps from sky-aligned to AltAz-aligned FoV coordinates near the pointing.

@@ -45,6 +45,15 @@ class RunArrays:
         Maps from sky- to AltAz-aligned FoV frame at time nodes (3D models with exclusion).
     node_weights : ndarray, shape (n_node,), optional
         Livetime represented by each node, s.
+    node_times : ndarray, shape (n_node,), optional
+        Times of the nodes, s from the run's reference time.
+    dt : ndarray, shape (n,), optional
+        Event times, s from the run's reference time (needed to split a run).
+    gti_starts, gti_stops : ndarray, shape (n_gti,), optional
+        Good time intervals, s from the run's reference time.
+    track_times, track_cos_zenith, track_azimuth : ndarray, shape (n_track,), optional
+        The pointing's cos(zenith) and azimuth (rad, North through East) at times (s from the
+        reference time) spanning the GTIs; needed for zenith binning and per-run models.
     """
     obs_id: int
     livetime: float
@@ -57,10 +66,39 @@ class RunArrays:
     fov_lat: Optional[np.ndarray] = None
     sky_to_altaz_matrices: Optional[np.ndarray] = None
     node_weights: Optional[np.ndarray] = None
+    node_times: Optional[np.ndarray] = None
+    dt: Optional[np.ndarray] = None
+    gti_starts: Optional[np.ndarray] = None
+    gti_stops: Optional[np.ndarray] = None
+    track_times: Optional[np.ndarray] = None
+    track_cos_zenith: Optional[np.ndarray] = None
+    track_azimuth: Optional[np.ndarray] = None
 
     def offsets(self):
         """Angular distance of each event from the pointing, rad."""
         return angular_separation(self.pointing_lon, self.pointing_lat, self.lon, self.lat)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What the per-run models need from a run once its events are counted: its GTIs,
+    pointing track and run-wise normalisation inputs (see :class:`RunArrays`,
+    :class:`RunContribution`)."""
+    obs_id: int
+    livetime: float
+    gti_starts: np.ndarray
+    gti_stops: np.ndarray
+    track_times: np.ndarray
+    track_cos_zenith: np.ndarray
+    track_azimuth: np.ndarray
+    norm_counts: float
+    norm_exposure: np.ndarray
+
+    @classmethod
+    def of(cls, run, contribution):
+        return cls(run.obs_id, run.livetime, run.gti_starts, run.gti_stops, run.track_times,
+                   run.track_cos_zenith, run.track_azimuth, contribution.norm_counts,
+                   contribution.norm_exposure)
 
 
 @dataclass
@@ -77,6 +115,29 @@ class BackgroundCube:
     n_filled: int
 
 
+@dataclass
+class RunContribution:
+    """What one run (or piece of a run) adds to a model.
+
+    Attributes
+    ----------
+    counts : ndarray, shape (n_energy, *spatial)
+        Unexcluded events per bin.
+    spatial_exposure : ndarray, shape spatial
+        livetime x solid angle x unexcluded fraction, s sr.
+    livetime : float
+        s.
+    norm_counts, norm_exposure : float, ndarray (spatial), optional
+        For the run-wise normalisation: unexcluded events within the maximum offset and the
+        model's energy range, and the spatial exposure (s sr) of that region.
+    """
+    counts: np.ndarray
+    spatial_exposure: np.ndarray
+    livetime: float
+    norm_counts: Optional[float] = None
+    norm_exposure: Optional[np.ndarray] = None
+
+
 class _Accumulator:
     """Sums counts and exposure over runs; subclasses define the spatial binning."""
 
@@ -88,8 +149,20 @@ class _Accumulator:
         self.spatial_exposure = np.zeros(self.spatial_shape)  # s sr
         self.livetime = 0.0
 
-    def add(self, run, areas=()):
-        """Add one run's counts and exposure. ``areas``: list of ExcludedArea."""
+    def empty_copy(self):
+        """An accumulator of the same binning with nothing added."""
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.counts = np.zeros_like(self.counts)
+        other.spatial_exposure = np.zeros_like(self.spatial_exposure)
+        other.livetime = 0.0
+        return other
+
+    def contribution(self, run, areas=(), norm_energy_range=None):
+        """Counts and exposure of one run (``areas``: list of ExcludedArea).
+
+        With ``norm_energy_range`` (TeV, lo, hi) also the inputs of the run-wise
+        normalisation (:class:`RunContribution`)."""
         if not run.livetime > 0:
             raise BaccmodValueError(
                 f"run {run.obs_id}: livetime is {run.livetime} s; it must be positive. "
@@ -100,12 +173,34 @@ class _Accumulator:
         keep = ~exclusion.excluded_mask(run.lon, run.lat, offsets, areas,
                                         run.pointing_lon, run.pointing_lat)
         counts, fraction = self._run_counts_fraction(run, offsets, keep, areas)
-        self.counts += counts
-        self.spatial_exposure += run.livetime * fraction * self.solid_angle
-        self.livetime += run.livetime
+        result = RunContribution(counts, run.livetime * fraction * self.solid_angle,
+                                 run.livetime)
+        if norm_energy_range is not None:
+            lo, hi = norm_energy_range
+            selected = keep & (run.energy >= lo) & (run.energy < hi) \
+                & (offsets < self.norm_offset)
+            result.norm_counts = float(np.count_nonzero(selected))
+            result.norm_exposure = run.livetime * self.solid_angle \
+                * self._norm_fraction(run, areas, fraction)
         log.log(15, "run %s: %d events, %d counted, livetime %.1f s, mean unexcluded "
                 "fraction %.3f", run.obs_id, run.energy.size, int(counts.sum()), run.livetime,
                 float(np.mean(fraction)))
+        return result
+
+    def add(self, run, areas=()):
+        """Add one run's counts and exposure. ``areas``: list of ExcludedArea."""
+        self.add_contribution(self.contribution(run, areas))
+
+    def add_contribution(self, contribution):
+        self.counts += contribution.counts
+        self.spatial_exposure += contribution.spatial_exposure
+        self.livetime += contribution.livetime
+
+    def merge(self, other):
+        """Add everything accumulated by ``other`` (same binning)."""
+        self.counts += other.counts
+        self.spatial_exposure += other.spatial_exposure
+        self.livetime += other.livetime
 
     def result(self):
         """The stacked :class:`BackgroundCube`; raises if nothing was counted."""
@@ -158,6 +253,13 @@ class RadialAccumulator(_Accumulator):
                                                       run.pointing_lon, run.pointing_lat)
         return counts, fraction
 
+    @property
+    def norm_offset(self):
+        return self.max_offset
+
+    def _norm_fraction(self, run, areas, fraction):
+        return fraction
+
     def _fill_geometry(self):
         centers = 0.5 * (self.offset_edges[1:] + self.offset_edges[:-1])
         return np.arange(centers.size), centers[:, None]
@@ -199,6 +301,17 @@ class GridAccumulator(_Accumulator):
         else:
             fraction = np.ones(self.spatial_shape)
         return counts, fraction
+
+    @property
+    def norm_offset(self):
+        """The run-wise norm is fitted within the circle of the offset axis' last edge."""
+        return float(min(np.max(np.abs(self.lon_edges)), np.max(np.abs(self.lat_edges))))
+
+    def _norm_fraction(self, run, areas, fraction):
+        return exclusion.grid_unexcluded_fraction(
+            self.lon_edges, self.lat_edges, self.oversample, areas, run.pointing_lon,
+            run.pointing_lat, run.sky_to_altaz_matrices, run.node_weights,
+            within_offset=self.norm_offset)
 
     def _fill_geometry(self):
         lon_c = 0.5 * (self.lon_edges[1:] + self.lon_edges[:-1])

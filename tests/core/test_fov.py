@@ -6,7 +6,8 @@ from astropy.coordinates import AltAz, EarthLocation, SkyCoord
 from astropy.time import Time
 
 from baccmod.adapters.altaz import astrometry_context, icrs_to_cirs, observed_frame
-from baccmod.core.fov import altaz_fov_coordinates, fov_radec_to_sky, sky_to_fov_radec
+from baccmod.core.fov import (altaz_fov_coordinates, fov_radec_to_sky, horizontal_coordinates,
+                              sky_to_fov_radec)
 
 HESS = EarthLocation(lon=16.5002 * u.deg, lat=-23.2717 * u.deg, height=1835 * u.m)
 
@@ -41,6 +42,22 @@ def test_fov_coordinates_within_one_arcsec_of_astropy(utc, dec_deg):
     assert alt.min() > 5  # the case is above the horizon
     error = np.rad2deg(np.hypot((lon - ref_lon) * np.cos(lat), lat - ref_lat)) * 3600
     assert error.max() < 1.0
+
+
+@pytest.mark.parametrize("utc, dec_deg", [("2023-07-01T23:30:00", -30.2),
+                                          ("2023-07-02T04:00:00", 10.0)])
+def test_pointing_altitude_azimuth_within_one_arcsec_of_astropy(utc, dec_deg):
+    pointing = SkyCoord(329.7 * u.deg, dec_deg * u.deg)
+    t_ref = Time(utc, scale="utc")
+    dt = np.linspace(-1800, 1800, 61)
+    astrom = astrometry_context(t_ref, HESS)
+    p_ra, p_dec = icrs_to_cirs(pointing.ra.rad, pointing.dec.rad, astrom)
+    alt, az = horizontal_coordinates(float(p_ra), float(p_dec), dt, observed_frame(astrom))
+    ref = pointing.transform_to(AltAz(obstime=t_ref + dt * u.s, location=HESS))
+    assert np.all((az >= 0) & (az < 2 * np.pi))
+    assert np.rad2deg(np.abs(alt - ref.alt.rad)).max() * 3600 < 1.0
+    d_az = np.angle(np.exp(1j * (az - ref.az.rad)))
+    assert np.rad2deg(np.abs(d_az) * np.cos(alt)).max() * 3600 < 1.0
 
 
 def test_sky_aligned_fov_round_trip_and_sign():

@@ -1,0 +1,180 @@
+"""Per-run models: zenith binning and interpolation, mini-IRFs and run-wise normalisation,
+on simulated runs whose background rate is proportional to cos(zenith) (zenith_simulation)."""
+import logging
+
+import numpy as np
+import pytest
+from astropy import units as u
+from astropy.coordinates import AltAz
+
+from baccmod import RadialAcceptanceMapCreator
+from baccmod.collection import BackgroundCollectionZenith
+from simulation import SITE
+from zenith_simulation import (DURATION, ENERGY, OFFSET, base_background, mean_cos_zenith,
+                               pointings_and_starts, simulate)
+
+THRESHOLD = 3600.0
+
+
+@pytest.fixture(scope="module")
+def zenith_runs(tmp_path_factory):
+    return simulate(tmp_path_factory.mktemp("zenith_runs"))
+
+
+def creator(**options):
+    options.setdefault("oversample_map", 2)
+    return RadialAcceptanceMapCreator(ENERGY, OFFSET, **options)
+
+
+def run_cos_zenith(obs):
+    """cos(zenith) of a run's pointing at its mid-time, by astropy."""
+    return float(np.sin(obs.get_pointing_altaz(obs.tmid).alt.rad))
+
+
+def test_min_livetime_bins_close_as_soon_as_the_livetime_is_reached(zenith_runs):
+    maker = creator(cos_zenith_binning_method="min_livetime",
+                    cos_zenith_binning_parameter_value=THRESHOLD)
+    collection = maker.create_model_cos_zenith_binned(zenith_runs)
+    bins = maker.zenith_bins
+    assert len(collection) == len(bins) >= 3
+    cos_z = {obs.obs_id: run_cos_zenith(obs) for obs in zenith_runs}
+    livetime = {obs.obs_id: obs.observation_live_time_duration.to_value("s")
+                for obs in zenith_runs}
+    for b in bins:
+        assert b.livetime >= THRESHOLD
+        members = [i for i in cos_z if b.cos_zenith_low <= cos_z[i] < b.cos_zenith_high]
+        assert sorted(members) == b.obs_ids
+        # closed as soon as reached: without its top fine bin's runs it had too little livetime
+        top = [i for i in members if cos_z[i] >= b.cos_zenith_high - 0.01]
+        if b is not bins[-1]:
+            assert sum(livetime[i] for i in members if i not in top) < THRESHOLD
+        # the bin's zenith: arccos of the livetime-weighted mean cos(zenith) of its runs
+        mean = np.average([cos_z[i] for i in members], weights=[livetime[i] for i in members])
+        assert np.degrees(np.arccos(mean)) == pytest.approx(b.zenith_deg, abs=1e-3)
+    assert sorted(i for b in bins for i in b.obs_ids) == sorted(cos_z)
+
+
+def test_min_n_observation_per_wobble_needs_every_wobble(zenith_runs):
+    maker = creator(cos_zenith_binning_method="min_n_observation_per_wobble",
+                    cos_zenith_binning_parameter_value=1)
+    maker.create_model_cos_zenith_binned(zenith_runs)
+    for b in maker.zenith_bins:
+        assert len(b.livetime_per_wobble) == 4  # each closed bin holds all four wobbles
+    assert len(maker.zenith_bins) == 4  # 16 runs cycling through 4 wobbles
+
+
+def test_seed_name_min_run_per_cos_zenith_bin(zenith_runs):
+    maker = creator(min_run_per_cos_zenith_bin=5)
+    maker.create_model_cos_zenith_binned(zenith_runs)
+    assert maker.cos_zenith_binning_method == "min_n_observation"
+    assert all(len(b.obs_ids) >= 5 for b in maker.zenith_bins)
+
+
+def test_interpolated_model_at_a_held_out_zenith_matches_the_truth(zenith_runs):
+    held_out = zenith_runs[7]
+    others = [obs for obs in zenith_runs if obs.obs_id != held_out.obs_id]
+    maker = creator(min_run_per_cos_zenith_bin=3)
+    collection = maker.create_model_cos_zenith_binned(others)
+    zenith = np.degrees(np.arccos(run_cos_zenith(held_out)))
+    assert collection.get_zenith().min() < zenith < collection.get_zenith().max()
+    model = collection.get_interpolated_model(zenith).quantity.to_value("s-1 MeV-1 sr-1")
+    truth = base_background().quantity.to_value("s-1 MeV-1 sr-1") * np.cos(np.radians(zenith))
+    # statistical error: that of the two neighbouring bins (the least populated one)
+    below = max((b for b in maker.zenith_bins if b.zenith_deg < zenith),
+                key=lambda b: b.zenith_deg)
+    above = min((b for b in maker.zenith_bins if b.zenith_deg > zenith),
+                key=lambda b: b.zenith_deg)
+    counts = np.minimum(below.cube.counts, above.cube.counts)
+    populated = counts >= 100
+    pulls = (model - truth)[populated] / (truth[populated] / np.sqrt(counts[populated]))
+    assert populated.sum() >= 8
+    assert np.all(np.abs(pulls) < 4)
+    total = (model[populated].sum() / truth[populated].sum() - 1) * np.sqrt(counts.sum())
+    assert abs(total) < 3
+
+
+def test_mini_irf_is_the_time_weighted_mean_of_the_closest_bin_models(zenith_runs):
+    maker = creator(min_run_per_cos_zenith_bin=2, use_mini_irf_computation=True,
+                    mini_irf_time_resolution=2 * u.min)
+    collection = maker.create_model_cos_zenith_binned(zenith_runs)
+    models = maker.create_acceptance_map_per_observation(
+        zenith_runs, runwise_normalisation=False, zenith_binning=True, base_model=collection)
+    nodes = np.cos(np.radians(collection.get_zenith()))
+    crossing = 0
+    for obs in zenith_runs:
+        # 10 pieces of 2 min; each takes the bin closest in cos(zenith) at its mid-time
+        mids = obs.tstart + (np.arange(10) + 0.5) * DURATION / 10
+        cos_z = np.sin(obs.get_pointing_icrs(obs.tmid).transform_to(
+            AltAz(obstime=mids, location=SITE)).alt.rad)
+        chosen = np.argmin(np.abs(cos_z[:, None] - nodes[None, :]), axis=1)
+        crossing += len(set(chosen)) > 1
+        expected = np.mean([collection[z].data for z in collection.get_zenith()[chosen]], axis=0)
+        assert np.allclose(models[obs.obs_id].data, expected, rtol=1e-9)
+    assert crossing >= 2  # runs whose pieces fall in different bins
+
+
+def test_runwise_norm_recovers_a_known_scale(zenith_runs, tmp_path):
+    scaled = simulate(tmp_path, seed=11, n_runs=4, obs_id_start=101, scale=0.8)
+    maker = creator(min_run_per_cos_zenith_bin=3)
+    models = maker.create_acceptance_map_per_observation(
+        scaled, zenith_interpolation=True, off_observations=zenith_runs)
+    table = maker.normalisation_table
+    assert list(table["OBS_ID"]) == [101, 102, 103, 104]
+    assert np.all(table["FITTED"])
+    pulls = (table["NORM"] - 0.8) / table["NORM_ERR"]
+    assert np.all(np.abs(pulls) < 3.5), table
+    assert abs(np.mean(pulls)) < 3 / np.sqrt(len(pulls))
+    for obs_id, model in models.items():
+        assert np.all(np.isfinite(model.data)) and model.data.max() > 0
+    # the model is scaled by the norm: its prediction equals the run's counts
+    row = table[0]
+    assert row["NORM"] * row["PREDICTED"] == pytest.approx(row["COUNTS"], rel=1e-9)
+
+
+def test_per_run_models_default_to_the_stacked_model_with_norms(zenith_runs):
+    maker = creator()
+    models = maker.create_acceptance_map_per_observation(zenith_runs[:4])
+    stacked = creator().create_acceptance_map(zenith_runs[:4])
+    for row in maker.normalisation_table:
+        ratio = models[row["OBS_ID"]].data / stacked.data
+        assert np.allclose(ratio[stacked.data > 0], row["NORM"], rtol=1e-9)
+    # counts over the 4 runs equal the stacked model's prediction: the norms average to ~1
+    table = maker.normalisation_table
+    assert np.sum(table["COUNTS"]) == pytest.approx(np.sum(table["PREDICTED"]), rel=1e-6)
+
+
+def test_base_model_is_used_and_off_observations_ignored_with_a_warning(zenith_runs, caplog):
+    base = creator().create_acceptance_map(zenith_runs[:2])
+    maker = creator()
+    with caplog.at_level(logging.WARNING, logger="baccmod"):
+        models = maker.create_acceptance_map_per_observation(
+            zenith_runs[2:4], base_model=base, off_observations=zenith_runs[4:6],
+            runwise_normalisation=False)
+    assert "base_model is used" in caplog.text
+    assert all(np.array_equal(m.data, base.data) for m in models.values())
+
+
+def test_interpolation_outside_the_collection_warns_and_extrapolates(zenith_runs, caplog):
+    maker = creator(min_run_per_cos_zenith_bin=3)
+    collection = maker.create_model_cos_zenith_binned(zenith_runs[8:])  # lower zenith only
+    with caplog.at_level(logging.WARNING, logger="baccmod"):
+        models = maker.create_acceptance_map_per_observation(
+            zenith_runs[:1], zenith_interpolation=True, base_model=collection)
+    assert "extrapolat" in caplog.text.lower()
+    assert all(np.all(np.isfinite(m.data)) for m in models.values())
+
+
+def test_azimuth_split_gives_a_collection_per_side(zenith_runs):
+    maker = creator(min_run_per_cos_zenith_bin=3, azimuth_east_west_splitting=True)
+    split = maker.create_model_cos_zenith_binned(zenith_runs)
+    # the source culminates during the night: runs on both sides of the meridian
+    assert len(split.east) >= 1 and len(split.west) >= 1
+    models = maker.create_acceptance_map_per_observation(zenith_runs, zenith_binning=True,
+                                                         base_model=split)
+    assert all(np.all(np.isfinite(m.data)) and m.data.max() > 0 for m in models.values())
+
+
+def test_collection_is_a_background_collection_zenith(zenith_runs):
+    collection = creator(min_run_per_cos_zenith_bin=8).create_model_cos_zenith_binned(zenith_runs)
+    assert isinstance(collection, BackgroundCollectionZenith)
+    assert len(collection) == 2
