@@ -284,8 +284,7 @@ class _AcceptanceMapCreator:
         threshold = self.cos_zenith_binning_parameter_value if build == "binned" else np.inf
         self.zenith_bins = binned.bins(self.cos_zenith_binning_method, threshold,
                                        self.max_angular_separation_wobble.to_value(u.rad))
-        if self.verbose:
-            self._report_binning()
+        self._report_binning()
         settings = dict(
             interpolation_type=self.interpolation_zenith_type,
             activate_interpolation_cleaning=self.activate_interpolation_zenith_cleaning,
@@ -304,14 +303,19 @@ class _AcceptanceMapCreator:
             west=collections.get(1, BackgroundCollectionZenith(**settings)))
 
     def _report_binning(self):
+        """Log the bins at INFO; with ``verbose`` also print them and draw their livetime."""
         for b in self.zenith_bins:
             side = f" ({_SIDE_NAMES[b.side]})" if self.azimuth_east_west_splitting else ""
             wobbles = ", ".join(f"wobble {k}: {t:.0f} s" for k, t in
                                 sorted(b.livetime_per_wobble.items()))
-            log.info("zenith bin%s: cos zenith [%.3f, %.3f), centre %.2f deg, livetime %.0f s "
-                     "(%s), runs %s", side, b.cos_zenith_low, b.cos_zenith_high, b.zenith_deg,
-                     b.livetime, wobbles, b.obs_ids)
-        self.plot_zenith_binning()
+            line = (f"zenith bin{side}: cos zenith [{b.cos_zenith_low:.3f}, "
+                    f"{b.cos_zenith_high:.3f}), centre {b.zenith_deg:.2f} deg, livetime "
+                    f"{b.livetime:.0f} s ({wobbles}), runs {b.obs_ids}")
+            log.info(line)
+            if self.verbose:
+                print(line)
+        if self.verbose:
+            self.plot_zenith_binning()
 
     def _per_run_models(self, base, summaries, interpolate, normalise):
         models, rows = {}, []
@@ -416,6 +420,52 @@ class RadialAcceptanceMapCreator(_AcceptanceMapCreator):
         Sky areas (e.g. gamma-ray sources) to exclude.
     location : astropy.coordinates.EarthLocation, optional
         Observatory site; by default read from each run.
+    cos_zenith_binning_method : str
+        ``min_livetime``, ``min_livetime_per_wobble``, ``min_n_observation`` or
+        ``min_n_observation_per_wobble``: what a zenith bin needs (per wobble position).
+    cos_zenith_binning_parameter_value : float
+        That minimum: livetime in s, or number of runs (run pieces when runs are split).
+    initial_cos_zenith_binning : float
+        Width of the fine bins in cos(zenith), in (0, 1). Fine bins are walked from the
+        largest zenith angle towards zenith; a bin closes as soon as it holds the minimum
+        (for every wobble with ``_per_wobble``); a remainder joins the last closed bin. A run
+        belongs to the bin of its cos(zenith) at mid-time; a bin's zenith is the arccos of the
+        livetime-weighted mean cos(zenith) of its runs.
+    min_run_per_cos_zenith_bin : int, optional
+        Seed name: ``min_n_observation`` with this number.
+    max_angular_separation_wobble : Angle
+        Pointings closer than this to a wobble position's mean direction belong to it.
+    zenith_binning_run_splitting : bool
+        Split runs where the pointing crosses a fine-bin edge; each piece goes to its own bin
+        with its own livetime.
+    use_mini_irf_computation, mini_irf_time_resolution : bool, Quantity
+        Per-run models as the duration-weighted mean of the model at the mid-time zenith of
+        equal pieces of the run no longer than the resolution.
+    azimuth_east_west_splitting : bool
+        Separate models for azimuth [0, 180) deg (east) and [180, 360) deg (west); runs that
+        cross are split at the crossing.
+    interpolation_zenith_type : str
+        ``linear`` (rates) or ``log`` (log10 rates) interpolation in cos(zenith); seed name
+        ``interpolation_type``.
+    activate_interpolation_zenith_cleaning : bool
+        Zero interpolated bins unsupported by their neighbours (seed name
+        ``activate_interpolation_cleaning``), with
+        ``interpolation_cleaning_energy_relative_threshold`` and
+        ``interpolation_cleaning_spatial_relative_threshold``.
+    verbose : bool
+        Print the zenith bins (edges, centre, livetime per wobble, runs) and draw their
+        livetime (:meth:`plot_zenith_binning`); the bins are always logged at INFO.
+
+    Attributes
+    ----------
+    counts, exposure, livetime
+        Of the last stacked model (exposure in s MeV sr on the output energy axis).
+    zenith_bins : list of baccmod.core.binned.ZenithBin
+        Of the last zenith-binned model.
+    normalisation_table : astropy.table.Table
+        Per run of the last per-run call: OBS_ID, NORM, NORM_ERR (Poisson), COUNTS (unexcluded
+        events within the maximum offset and the energy range), PREDICTED (by the model
+        before normalisation), FITTED (False when the norm was kept at 1).
     """
 
     def _accumulator(self):

@@ -197,7 +197,7 @@ clean_interpolated_rate`.
             log.warning("interpolation in zenith needs at least two zenith bins; returning a "
                         f"copy of the only model (zenith {zeniths[0]} deg).")
             return _model_like(reference, reference.data)
-        if not zeniths[0] <= zenith <= zeniths[-1]:
+        if not zeniths[0] - SAME_ZENITH_DEG <= zenith <= zeniths[-1] + SAME_ZENITH_DEG:
             log.warning(f"zenith {zenith} deg is outside the range of the models "
                         f"[{zeniths[0]}, {zeniths[-1]}] deg: extrapolating.")
         rates = np.stack([model.quantity.to_value(reference.unit) for model in models])

@@ -40,3 +40,10 @@ def simulated_observations(tmp_path_factory):
     """The shared simulated runs of ``simulation.py`` (written once per test session)."""
     from simulation import simulate
     return simulate(tmp_path_factory.mktemp("simulated_runs"))
+
+
+@pytest.fixture(scope="session")
+def zenith_observations(tmp_path_factory):
+    """The simulated runs of ``zenith_simulation.py`` (rate proportional to cos zenith)."""
+    from zenith_simulation import simulate
+    return simulate(tmp_path_factory.mktemp("zenith_runs"))

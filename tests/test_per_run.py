@@ -16,9 +16,9 @@ from zenith_simulation import (DURATION, ENERGY, OFFSET, base_background, mean_c
 THRESHOLD = 3600.0
 
 
-@pytest.fixture(scope="module")
-def zenith_runs(tmp_path_factory):
-    return simulate(tmp_path_factory.mktemp("zenith_runs"))
+@pytest.fixture
+def zenith_runs(zenith_observations):
+    return zenith_observations
 
 
 def creator(**options):
@@ -178,3 +178,36 @@ def test_collection_is_a_background_collection_zenith(zenith_runs):
     collection = creator(min_run_per_cos_zenith_bin=8).create_model_cos_zenith_binned(zenith_runs)
     assert isinstance(collection, BackgroundCollectionZenith)
     assert len(collection) == 2
+
+
+def test_run_splitting_shares_a_run_between_the_bins_it_crosses(zenith_runs):
+    plain = creator(min_run_per_cos_zenith_bin=3)
+    plain.create_model_cos_zenith_binned(zenith_runs)
+    split = creator(min_run_per_cos_zenith_bin=3, zenith_binning_run_splitting=True)
+    split.create_model_cos_zenith_binned(zenith_runs)
+    total = sum(obs.observation_live_time_duration.to_value("s") for obs in zenith_runs)
+    counts = sum(b.cube.counts.sum() for b in plain.zenith_bins)
+    for maker in (plain, split):
+        assert sum(b.livetime for b in maker.zenith_bins) == pytest.approx(total, rel=1e-9)
+        assert sum(b.cube.counts.sum() for b in maker.zenith_bins) == counts
+    shared = [i for i in {i for b in split.zenith_bins for i in b.obs_ids}
+              if sum(i in b.obs_ids for b in split.zenith_bins) > 1]
+    assert shared, "some runs cross a bin edge and are split between bins"
+    assert all(sum(i in b.obs_ids for b in plain.zenith_bins) == 1
+               for i in {i for b in plain.zenith_bins for i in b.obs_ids})
+
+
+def test_verbose_prints_the_bins_and_draws_their_livetime(zenith_runs, capsys):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    plt.close("all")
+    maker = creator(cos_zenith_binning_method="min_livetime_per_wobble",
+                    cos_zenith_binning_parameter_value=1200, verbose=True)
+    maker.create_model_cos_zenith_binned(zenith_runs)
+    printed = capsys.readouterr().out
+    assert printed.count("zenith bin: cos zenith") == len(maker.zenith_bins)
+    assert "wobble 3:" in printed and "runs [" in printed
+    heights = [p.get_height() for p in plt.gca().patches]
+    assert heights == pytest.approx([b.livetime / 3600 for b in maker.zenith_bins])
+    plt.close("all")
