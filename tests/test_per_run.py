@@ -211,3 +211,11 @@ def test_verbose_prints_the_bins_and_draws_their_livetime(zenith_runs, capsys):
     heights = [p.get_height() for p in plt.gca().patches]
     assert heights == pytest.approx([b.livetime / 3600 for b in maker.zenith_bins])
     plt.close("all")
+
+
+def test_create_acceptance_model_gives_a_model_or_a_collection(zenith_runs):
+    maker = creator(min_run_per_cos_zenith_bin=4)
+    model = maker.create_acceptance_model(zenith_runs[:4])
+    assert np.array_equal(model.data, creator().create_acceptance_map(zenith_runs[:4]).data)
+    binned = maker.create_acceptance_model(zenith_runs, zenith_binning=True)
+    assert isinstance(binned, BackgroundCollectionZenith) and len(binned) == 4

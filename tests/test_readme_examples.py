@@ -111,5 +111,6 @@ def test_3d_per_run_models_with_normalisation_are_finite_and_not_zero(crab_runs)
     models = maker.create_acceptance_map_per_observation(crab_runs, zenith_binning=True,
                                                          zenith_interpolation=True)
     assert_per_run_models(models, "Background3D")
+    assert all(m.fov_alignment.name == "ALTAZ" for m in models.values())
     table = maker.normalisation_table
     assert np.all(table["FITTED"]) and np.all((table["NORM"] > 0.8) & (table["NORM"] < 1.2))
