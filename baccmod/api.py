@@ -355,9 +355,9 @@ class _AcceptanceMapCreator:
             collection = base
             if split_azimuth:
                 collection = _side_collection(base, float(np.degrees(azimuth_at(summary, mid))))
-            model = collection.get_interpolated_model(zenith_deg) if interpolate \
-                else collection.get_closest_model(zenith_deg)
-            rate = rate + weight * _rate_of(model)
+            piece_rate = collection.interpolated_rate(zenith_deg) if interpolate \
+                else collection.closest_rate(zenith_deg)
+            rate = rate + weight * collection.unit.to(RATE_UNIT) * piece_rate
             total += weight
         return rate / total
 

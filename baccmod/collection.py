@@ -114,6 +114,7 @@ clean_interpolated_rate`.
             raise BaccmodTypeError("models must be a dict zenith (deg) -> model, got "
                                    f"{type(models).__name__}.")
         self._models = {}
+        self._stack = None
         for zenith, model in (models or {}).items():
             self[zenith] = model
 
@@ -139,9 +140,11 @@ clean_interpolated_rate`.
         if others:
             _check_compatible(model, others[0], "the collection's models")
         self._models[zenith] = model
+        self._stack = None
 
     def __delitem__(self, zenith):
         del self._models[_check_zenith(zenith)]
+        self._stack = None
 
     def __iter__(self):
         return iter(sorted(self._models))
@@ -189,18 +192,19 @@ clean_interpolated_rate`.
         of the stored zeniths the models are extrapolated (with a warning). With a single
         stored model a copy of it is returned (with a warning).
         """
+        return _model_like(self._stacked()[2], self.interpolated_rate(zenith))
+
+    def interpolated_rate(self, zenith):
+        """The data of :meth:`get_interpolated_model` as an ndarray (in :attr:`unit`)."""
         zenith = _check_zenith(zenith)
-        zeniths = self._nonempty_zenith()
-        models = [self._models[z] for z in zeniths]
-        reference = models[0]
-        if len(models) == 1:
+        zeniths, rates, reference = self._stacked()
+        if len(zeniths) == 1:
             log.warning("interpolation in zenith needs at least two zenith bins; returning a "
                         f"copy of the only model (zenith {zeniths[0]} deg).")
-            return _model_like(reference, reference.data)
+            return rates[0].copy()
         if not zeniths[0] - SAME_ZENITH_DEG <= zenith <= zeniths[-1] + SAME_ZENITH_DEG:
             log.warning(f"zenith {zenith} deg is outside the range of the models "
                         f"[{zeniths[0]}, {zeniths[-1]}] deg: extrapolating.")
-        rates = np.stack([model.quantity.to_value(reference.unit) for model in models])
         rate = interpolate_cos_zenith(rates, np.cos(np.deg2rad(zeniths)),
                                       np.cos(np.deg2rad(zenith)), kind=self.interpolation_type,
                                       log_offset=self.log_offset)
@@ -208,7 +212,30 @@ clean_interpolated_rate`.
             rate = clean_interpolated_rate(
                 rate, self.interpolation_cleaning_energy_relative_threshold,
                 self.interpolation_cleaning_spatial_relative_threshold)
-        return _model_like(reference, rate)
+        return rate
+
+    def closest_rate(self, zenith):
+        """The data of :meth:`get_closest_model` as an ndarray (in :attr:`unit`)."""
+        zenith = _check_zenith(zenith)
+        zeniths, rates, _ = self._stacked()
+        distance = np.abs(np.cos(np.deg2rad(zeniths)) - np.cos(np.deg2rad(zenith)))
+        return rates[np.argmin(distance)].copy()
+
+    @property
+    def unit(self):
+        """Unit of the models' data (that of the model at the smallest zenith)."""
+        return self._stacked()[2].unit
+
+    def _stacked(self):
+        """Zeniths (increasing), the models' data stacked in the first model's unit, and that
+        model; kept until the collection changes."""
+        if self._stack is None:
+            zeniths = self._nonempty_zenith()
+            reference = self._models[zeniths[0]]
+            rates = np.stack([self._models[z].quantity.to_value(reference.unit)
+                              for z in zeniths])
+            self._stack = (zeniths, rates, reference)
+        return self._stack
 
     def _nonempty_zenith(self):
         if not self._models:

@@ -249,9 +249,12 @@ class RadialAccumulator(_Accumulator):
     def _run_counts_fraction(self, run, offsets, keep, areas):
         counts = histogram.count_energy_offset(run.energy, offsets, self.energy_edges,
                                                self.offset_edges, keep)
-        fraction = exclusion.ring_unexcluded_fraction(self.offset_edges, self.oversample, areas,
-                                                      run.pointing_lon, run.pointing_lat)
-        return counts, fraction
+        # a ring's fraction depends on the pointing only: pieces of a run share it
+        key = (run.pointing_lon, run.pointing_lat, tuple(map(id, areas)))
+        if getattr(self, "_last_fraction", (None,))[0] != key:
+            self._last_fraction = (key, exclusion.ring_unexcluded_fraction(
+                self.offset_edges, self.oversample, areas, run.pointing_lon, run.pointing_lat))
+        return counts, self._last_fraction[1]
 
     @property
     def norm_offset(self):
