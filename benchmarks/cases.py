@@ -6,6 +6,9 @@ chooses the creator class, an optional computation energy axis, extra constructo
 and the method to call with its keyword arguments. To add a case, append a ``Case`` to
 ``CASES``; ``worker.py`` builds it and writes whatever the call returns (one background
 model, or a dict of models keyed by run, e.g. ``create_acceptance_map_per_observation``).
+
+Option values are JSON values; an astropy quantity is written ``quantity(1, "min")`` (a
+``{"value": ..., "unit": ...}`` dict that the worker turns into a ``Quantity``).
 """
 from dataclasses import dataclass, field
 
@@ -25,6 +28,13 @@ OVERSAMPLE_MAP = 5
 ENERGY_COMPUTATION_AXES = {
     "irregular": [(0.1, 1.0, 5), (1.0, 10.0, 2)],
 }
+
+
+
+def quantity(value, unit):
+    """A quantity option as plain data (the worker makes it an astropy Quantity)."""
+    return {"value": value, "unit": unit}
+
 
 CREATORS = {
     "radial": "RadialAcceptanceMapCreator",
@@ -58,6 +68,49 @@ CASES = [
          description="Background2D computed on 5+2 log energy bins, interpolated"),
     Case("grid3d_irregular", "grid3d", energy_computation="irregular",
          description="Background3D computed on 5+2 log energy bins, interpolated"),
+]
+
+# Per-run models (issue 3): ``create_acceptance_map_per_observation(observations, ...)``, one
+# model per run. BAccMod 0.4.1 and ours take the same constructor names (ours also takes the
+# aliases ``interpolation_type`` and ``activate_interpolation_cleaning``, BAccMod does not),
+# so every option below goes to both sides unchanged.
+PER_RUN = "create_acceptance_map_per_observation"
+ZENITH_BINNING = {"cos_zenith_binning_method": "min_livetime",  # bins of >= 3600 s livetime
+                  "cos_zenith_binning_parameter_value": 3600,
+                  "initial_cos_zenith_binning": 0.01}
+MINI_IRF = {**ZENITH_BINNING, "use_mini_irf_computation": True,
+            "mini_irf_time_resolution": quantity(1, "min"),
+            "zenith_binning_run_splitting": True}
+BINNED = {"zenith_binning": True, "runwise_normalisation": False}
+INTERPOLATED = {"zenith_binning": True, "zenith_interpolation": True,
+                "runwise_normalisation": False}
+
+CASES += [
+    Case("radial_zenith_binned", "radial", options=ZENITH_BINNING, call=PER_RUN,
+         call_options=BINNED, description="per run: the closest cos-zenith bin's model"),
+    Case("radial_zenith_interpolated_linear", "radial",
+         options={**ZENITH_BINNING, "interpolation_zenith_type": "linear"}, call=PER_RUN,
+         call_options=INTERPOLATED, description="per run: linear interpolation in cos zenith"),
+    Case("radial_zenith_interpolated_log", "radial",
+         options={**ZENITH_BINNING, "interpolation_zenith_type": "log"}, call=PER_RUN,
+         call_options=INTERPOLATED, description="per run: log interpolation in cos zenith"),
+    Case("radial_zenith_interpolated_log_cleaning", "radial",
+         options={**ZENITH_BINNING, "interpolation_zenith_type": "log",
+                  "activate_interpolation_zenith_cleaning": True},
+         call=PER_RUN, call_options=INTERPOLATED,
+         description="per run: log interpolation in cos zenith, then cleaning"),
+    Case("radial_mini_irf_splitting", "radial", options=MINI_IRF, call=PER_RUN,
+         call_options=INTERPOLATED,
+         description="per run: runs split at zenith bin edges; 1 min mini-IRFs, interpolated"),
+    Case("radial_mini_irf_splitting_irregular", "radial", energy_computation="irregular",
+         options=MINI_IRF, call=PER_RUN, call_options=INTERPOLATED,
+         description="as radial_mini_irf_splitting, on the irregular computation axis"),
+    Case("radial_runwise_norm", "radial", call=PER_RUN,
+         call_options={"zenith_binning": False, "runwise_normalisation": True},
+         description="per run: the stacked model, normalised run by run"),
+    Case("grid3d_zenith_interpolated_norm", "grid3d", options=ZENITH_BINNING, call=PER_RUN,
+         call_options={**INTERPOLATED, "runwise_normalisation": True},
+         description="per run: interpolated in cos zenith, normalised run by run"),
 ]
 
 CASES_BY_NAME = {case.name: case for case in CASES}

@@ -5,7 +5,9 @@ expected counts: sigma = sqrt(max(N, 1)) / X, N = max(ours, theirs) * X, X the b
 in s MeV sr. X comes from our creator's ``exposure`` (livetime x dE x dOmega x unexcluded
 fraction, summed over runs) when the worker saved it and the output is one model, otherwise
 from the livetime x dE x dOmega (no exclusion; the total livetime of the runs, or the run's
-own livetime for a per-run model ``BKG_<obs_id>``). Only bins with X > 0 are compared.
+own livetime for a per-run model ``BKG_<obs_id>``). Only bins with X > 0 where BAccMod's
+value is finite are compared; BAccMod's non-finite bins are counted apart, and a non-finite
+value of ours in a compared bin is a disagreement.
 """
 import numpy as np
 from astropy import units as u
@@ -65,18 +67,26 @@ def rate(model):
 
 
 def agreement(ours, theirs, exposure):
-    """Share of bins (with exposure > 0) within 3 Poisson sigma, and the bin counts."""
+    """Share of the compared bins within 3 Poisson sigma, and the bin counts.
+
+    Compared: the bins with exposure > 0 where BAccMod's value is finite (BAccMod may give
+    NaN or infinite bins; they are counted apart, as ``n_theirs_nonfinite``). A non-finite
+    value of ours in a compared bin is a disagreement.
+    """
     a, b = rate(ours), rate(theirs)
-    valid = exposure > 0
+    with_exposure = exposure > 0
+    valid = with_exposure & np.isfinite(b)
     expected = np.where(valid, np.fmax(a, b) * exposure, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         sigma = np.sqrt(np.maximum(expected, 1.0)) / exposure
         close = np.abs(a - b) <= N_SIGMA * sigma
-    close &= np.isfinite(a) & np.isfinite(b) & valid
+    close &= np.isfinite(a) & valid
     n_compared = int(valid.sum())
-    ratio = np.where(valid & (b > 0), a / np.where(b > 0, b, 1.0), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(valid & (b > 0), a / np.where(b > 0, b, 1.0), np.nan)
     return {"agreement": float(close.sum() / n_compared) if n_compared else None,
             "n_bins": int(a.size), "n_compared": n_compared, "n_agree": int(close.sum()),
+            "n_theirs_nonfinite": int((with_exposure & ~np.isfinite(b)).sum()),
             "median_ratio": _nanmedian(ratio)}
 
 
@@ -86,9 +96,13 @@ def _nanmedian(values):
 
 
 def bin_counts(model):
+    """Bin counts of one model; ``all_zero``: no finite bin is nonzero (the model is 0
+    wherever it is finite, e.g. BAccMod's norm 0 times a model with NaN bins)."""
     data = rate(model)
+    finite = np.isfinite(data)
     return {"n_bins": int(data.size), "n_nonzero": int(np.count_nonzero(data[~np.isnan(data)])),
-            "n_nan": int(np.isnan(data).sum())}
+            "n_nan": int(np.isnan(data).sum()), "n_nonfinite": int((~finite).sum()),
+            "all_zero": not bool(np.any(data[finite] != 0))}
 
 
 def livetime_for(name, livetimes):

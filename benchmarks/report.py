@@ -28,23 +28,49 @@ def _pair(a, b):
     return f"{a} / {b}"
 
 
+def _ours_finite(bins):
+    """'yes' when all our bins are finite, else how many are not (and in how many models)."""
+    if bins is None:
+        return DASH
+    if bins["n_nonfinite"] == 0:
+        return "yes"
+    return (f"no: {bins['n_nonfinite']} bins"
+            + (f" in {bins['n_nonfinite_models']} of {bins['n_models']} models"
+               if bins["n_models"] > 1 else ""))
+
+
+def _nonfinite(bins):
+    """Non-finite bins of all bins (and the models they are in)."""
+    if bins is None:
+        return DASH
+    text = f"{bins['n_nonfinite']} of {bins['n_bins']}"
+    if bins["n_nonfinite"] and bins["n_models"] > 1:
+        text += f" ({bins['n_nonfinite_models']} models)"
+    return text
+
+
+def _zero_models(bins):
+    return DASH if bins is None else f"{bins['n_zero_models']} of {bins['n_models']}"
+
+
 def cases_table(cases):
     """One row per case: ours, and BAccMod with ratios and agreement when it was run."""
     with_baccmod = any(entry.get("baccmod") for entry in cases.values())
     if not with_baccmod:
         header = ["case", "create [s]", "repeat [s]", "read [s]", "process [s]",
-                  "peak RSS [MiB]", "nonzero bins", "NaN bins"]
+                  "peak RSS [MiB]", "models", "nonzero bins", "non-finite bins"]
         rows = [[name, fmt(o.get("t_create_s"), ".3f"), fmt(o.get("t_create_repeat_s"), ".3f"),
                  fmt(o.get("t_read_s")),
                  fmt(o.get("t_process_s")), fmt(o.get("peak_rss_mib"), ".0f"),
-                 _bins(o.get("bins"), "n_nonzero"), _bins(o.get("bins"), "n_nan")]
+                 _bins(o.get("bins"), "n_models"), _bins(o.get("bins"), "n_nonzero"),
+                 _bins(o.get("bins"), "n_nonfinite")]
                 for name, o in ((n, e["ours"]) for n, e in cases.items())]
         return table(header, rows) + _notes(cases)
     header = ["case", "create ours [s]", "create BAccMod [s]", "speed-up create",
               "repeat ours [s]", "repeat BAccMod [s]", "speed-up repeat",
               "process ours [s]", "process BAccMod [s]", "speed-up process",
-              "peak RSS ours / BAccMod [MiB]", "agreement", "nonzero ours / BAccMod",
-              "NaN ours / BAccMod"]
+              "peak RSS ours / BAccMod [MiB]", "agreement", "ours all finite",
+              "BAccMod non-finite bins", "BAccMod all-zero models", "nonzero ours / BAccMod"]
     rows = []
     for name, entry in cases.items():
         o, b, c = entry["ours"], entry.get("baccmod") or {}, entry.get("comparison") or {}
@@ -56,9 +82,9 @@ def cases_table(cases):
             fmt(o.get("t_process_s")), fmt(b.get("t_process_s")),
             fmt(ratio(b.get("t_process_s"), o.get("t_process_s")), ".1f") + "x",
             _pair(fmt(o.get("peak_rss_mib"), ".0f"), fmt(b.get("peak_rss_mib"), ".0f")),
-            fmt(c.get("agreement"), ".1%"),
-            _pair(_bins(o.get("bins"), "n_nonzero"), _bins(b.get("bins"), "n_nonzero")),
-            _pair(_bins(o.get("bins"), "n_nan"), _bins(b.get("bins"), "n_nan"))])
+            fmt(c.get("agreement"), ".1%"), _ours_finite(o.get("bins")),
+            _nonfinite(b.get("bins")), _zero_models(b.get("bins")),
+            _pair(_bins(o.get("bins"), "n_nonzero"), _bins(b.get("bins"), "n_nonzero"))])
     return table(header, rows) + _notes(cases)
 
 
@@ -70,13 +96,27 @@ def _notes(cases):
             if result and result.get("error"):
                 notes.append(f"- {name}, {side}: FAILED: {short_error(result, 300)}")
         comparison = entry.get("comparison")
-        if comparison:
-            notes.append(f"- {name}: agreement on {comparison['n_agree']} of "
-                         f"{comparison['n_compared']} bins with exposure "
-                         f"({comparison['n_bins']} bins), X from {comparison['x_source']}"
-                         + (f", median ours/BAccMod {comparison['median_ratio']:.3f}"
-                            if comparison.get("median_ratio") is not None else "")
-                         + "".join(f"; {e}" for e in comparison.get("errors", [])))
+        if comparison and "n_compared" in comparison:
+            n_models = comparison.get("n_models", 1)
+            median = comparison.get("median_ratio")
+            notes.append(
+                f"- {name}: agreement on {comparison['n_agree']} of "
+                f"{comparison['n_compared']} compared bins (exposure > 0, BAccMod finite; "
+                f"{comparison['n_bins']} bins"
+                + (f" in {n_models} models" if n_models > 1 else "") + ")"
+                + (f", {comparison['n_theirs_nonfinite']} non-finite BAccMod bins left out"
+                   if comparison.get("n_theirs_nonfinite") else "")
+                + f", X from {comparison['x_source']}"
+                + (f", median ours/BAccMod {median:.3f}" if median is not None else "")
+                + (" (median over the models of each model's median)"
+                   if median is not None and n_models > 1 else "")
+                + (f"; without BAccMod's all-zero models: "
+                   f"{fmt(comparison['agreement_without_zero_models'], '.1%')}"
+                   if "agreement_without_zero_models" in comparison else "")
+                + "".join(f"; {e}" for e in comparison.get("errors", [])))
+        elif comparison:
+            notes.append(f"- {name}: no agreement: "
+                         + "; ".join(comparison.get("errors", [])[:3]))
     return "\n\n" + "\n".join(notes) if notes else ""
 
 

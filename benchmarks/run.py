@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 import cases
 import environment
 import report
@@ -70,12 +72,18 @@ class Runner:
 
 
 def model_bins(result):
-    """Nonzero and NaN bin counts over all the models a worker wrote (None if none)."""
+    """Bin counts over all the models a worker wrote (None if none): nonzero, NaN and
+    non-finite bins, and the number of models, of all-zero models and of models with a
+    non-finite bin."""
     if result.get("error") or not Path(result["fits"]).exists():
         return None
     models, _ = read_models(result["fits"])
     counts = [bin_counts(model) for model in models.values()]
-    return {key: sum(c[key] for c in counts) for key in ("n_bins", "n_nonzero", "n_nan")}
+    totals = {key: sum(c[key] for c in counts)
+              for key in ("n_bins", "n_nonzero", "n_nan", "n_nonfinite")}
+    totals.update(n_models=len(counts), n_zero_models=sum(c["all_zero"] for c in counts),
+                  n_nonfinite_models=sum(c["n_nonfinite"] > 0 for c in counts))
+    return totals
 
 
 def progress_line(label, result):
@@ -95,11 +103,21 @@ def summarize_comparison(per_model):
         return summary
     n_agree = sum(e["n_agree"] for e in compared)
     n_compared = sum(e["n_compared"] for e in compared)
+    medians = [e["median_ratio"] for e in compared if e["median_ratio"] is not None]
     summary.update(n_agree=n_agree, n_compared=n_compared,
                    n_bins=sum(e["n_bins"] for e in compared),
                    agreement=n_agree / n_compared if n_compared else None,
+                   n_theirs_nonfinite=sum(e["n_theirs_nonfinite"] for e in compared),
                    x_source=", ".join(sorted({e["x_source"] for e in compared})),
-                   median_ratio=compared[0]["median_ratio"] if len(compared) == 1 else None)
+                   n_models=len(compared),
+                   # one model: its median ratio; several: the median of their medians
+                   median_ratio=float(np.median(medians)) if medians else None)
+    # the same share without the models BAccMod left all zero (if any)
+    nonzero = [e for e in compared if not e["baccmod_bins"]["all_zero"]]
+    if len(nonzero) < len(compared):
+        n = sum(e["n_compared"] for e in nonzero)
+        summary["agreement_without_zero_models"] = (
+            sum(e["n_agree"] for e in nonzero) / n if n else None)
     return summary
 
 

@@ -8,7 +8,8 @@ BAccMod: its own venv), so it needs only the standard library, numpy, astropy, g
 regions, plus whichever ``baccmod`` the interpreter imports. The result JSON holds the phase
 times (import, read, creation call, write), the peak RSS of this process, the run selection,
 versions, and ``error`` when something failed. The models go to ``--fits``, one BINTABLE per
-model (``to_table_hdu()``), plus the creator's ``exposure`` as an image HDU when it has one.
+model (``to_table_hdu()``), plus the creator's ``exposure`` as an image HDU and its run-wise
+norms (``normalisation_table``) as a NORMS table when it has them.
 """
 import time
 
@@ -138,6 +139,14 @@ def import_creator(case):
     return getattr(baccmod, cases.CREATORS[case.creator])
 
 
+def option_values(options):
+    """The case's options with ``cases.quantity`` dicts made astropy Quantities."""
+    import astropy.units as u
+    return {name: u.Quantity(value["value"], value["unit"])
+            if isinstance(value, dict) and set(value) == {"value", "unit"} else value
+            for name, value in options.items()}
+
+
 def build_creator(case):
     import astropy.units as u
     from astropy.coordinates import SkyCoord
@@ -152,7 +161,7 @@ def build_creator(case):
                                                          name="offset"),
                          oversample_map=cases.OVERSAMPLE_MAP, exclude_regions=[region],
                          energy_axis_computation=computation_axis(case.energy_computation),
-                         **case.options)
+                         **option_values(case.options))
 
 
 def as_models(result):
@@ -173,8 +182,18 @@ def exposure_array(creator):
     return np.asarray(exposure, dtype=float)
 
 
-def write_models(models, exposure, path):
+def normalisation_rows(creator):
+    """The creator's run-wise norms (ours: ``normalisation_table``) as rows, or None."""
+    table = getattr(creator, "normalisation_table", None)
+    if table is None or len(table) == 0:
+        return None
+    return [{name: row[name].item() if hasattr(row[name], "item") else row[name]
+             for name in table.colnames} for row in table]
+
+
+def write_models(models, exposure, path, norms=None):
     from astropy.io import fits
+    from astropy.table import Table
     hdus = [fits.PrimaryHDU()]
     for name, model in models.items():
         hdu = model.to_table_hdu()
@@ -183,6 +202,9 @@ def write_models(models, exposure, path):
     if exposure is not None:
         hdus.append(fits.ImageHDU(exposure, name="EXPOSURE"))
         hdus[-1].header["BUNIT"] = "s MeV sr"
+    if norms:
+        hdus.append(fits.table_to_hdu(Table(rows=norms)))
+        hdus[-1].name = "NORMS"
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fits.HDUList(hdus).writeto(path, overwrite=True)
 
@@ -217,7 +239,10 @@ def run_case(args, result):
     models = as_models(output)
     exposure = exposure_array(creator)
     result["has_exposure"] = exposure is not None
-    write_models(models, exposure, args.fits)
+    norms = normalisation_rows(creator)
+    if norms:
+        result["normalisation"] = norms
+    write_models(models, exposure, args.fits, norms)
     result["models"] = sorted(models)
     result["t_write_s"] = time.perf_counter() - t0
 
