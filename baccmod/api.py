@@ -21,7 +21,7 @@ from .collection import BackgroundCollectionZenith, BackgroundCollectionZenithSp
 from .core.binned import ZenithBinnedAccumulator, check_binning_method
 from .core.model import (TEV_TO_MEV, GridAccumulator, RadialAccumulator, RunSummary,
                          model_rate)
-from .core.normalisation import predicted_counts, runwise_norm
+from .core.normalisation import energy_integrated_rate, predicted_counts, runwise_norm
 from .core.split import (azimuth_at, cos_zenith_at, equal_pieces, gti_overlap, piece_bounds,
                          split_run)
 from .core.zenith import angle_crossing_times, edge_crossing_times, fine_cos_zenith_edges
@@ -36,6 +36,8 @@ _SIDE_BOUNDARIES = np.array([0.0, np.pi])
 #: Run-wise norms outside this range are reported with a warning.
 _NORM_WARNING_RANGE = (0.5, 1.5)
 _INTERPOLATION_TYPES = ("linear", "log")
+#: Relative difference between gammapy's reading and the bin means that gets a warning.
+_GAMMAPY_READING_TOLERANCE = 0.1
 
 #: Options of BAccMod that belong to features not built yet, with their neutral values.
 _NOT_YET_IMPLEMENTED = {
@@ -323,17 +325,25 @@ class _AcceptanceMapCreator:
             rate = self._run_rate(base, summary, interpolate)
             if normalise:
                 fit = runwise_norm(summary.norm_counts, predicted_counts(
-                    rate, self._output_edges(), summary.norm_exposure))
+                    energy_integrated_rate(rate, self._output_edges()), summary.observation_time,
+                    summary.norm_solid_angle))
                 _log_norm(summary.obs_id, fit)
+                bin_mean = predicted_counts(rate * self._output_widths_mev(), summary.livetime,
+                                            summary.norm_solid_angle)
                 rate = rate * fit.norm
                 rows.append((summary.obs_id, fit.norm, fit.error, fit.counts, fit.predicted,
-                             fit.fitted))
+                             bin_mean, fit.fitted))
             models[summary.obs_id] = self._wrap(rate)
         self.normalisation_table = Table(
             rows=rows or None, names=("OBS_ID", "NORM", "NORM_ERR", "COUNTS", "PREDICTED",
-                                      "FITTED"),
-            dtype=(int, float, float, float, float, bool))
+                                      "PREDICTED_BIN_MEAN", "FITTED"),
+            dtype=(int, float, float, float, float, float, bool))
+        _warn_gammapy_reading(self.normalisation_table)
         return models
+
+    def _output_widths_mev(self):
+        return (np.diff(self._output_edges()) * TEV_TO_MEV).reshape(
+            (-1,) + (1,) * (len(self._rate_shape()) - 1))
 
     def _run_rate(self, base, summary, interpolate):
         """The base model's rate for a run (see create_acceptance_map_per_observation)."""
@@ -465,7 +475,10 @@ class RadialAcceptanceMapCreator(_AcceptanceMapCreator):
     normalisation_table : astropy.table.Table
         Per run of the last per-run call: OBS_ID, NORM, NORM_ERR (Poisson), COUNTS (unexcluded
         events within the maximum offset and the energy range), PREDICTED (by the model
-        before normalisation), FITTED (False when the norm was kept at 1).
+        before normalisation, as gammapy predicts it: see :mod:`baccmod.core.normalisation`;
+        NORM = COUNTS / PREDICTED), PREDICTED_BIN_MEAN (the model's own prediction: rate x
+        livetime x dE x dOmega x unexcluded fraction), FITTED (False when the norm was kept
+        at 1).
     """
 
     def _accumulator(self):
@@ -591,3 +604,19 @@ def _log_norm(obs_id, fit):
                     fit.norm, fit.error, *_NORM_WARNING_RANGE)
     else:
         log.log(15, "run %s: run-wise norm %.3f +- %.3f", obs_id, fit.norm, fit.error)
+
+
+def _warn_gammapy_reading(table):
+    """Warn when gammapy's reading of the models departs from their bin means by > 10 %."""
+    if not len(table):
+        return
+    ratio = table["PREDICTED"] / np.where(table["PREDICTED_BIN_MEAN"] > 0,
+                                          table["PREDICTED_BIN_MEAN"], np.nan)
+    off = np.abs(ratio - 1) > _GAMMAPY_READING_TOLERANCE
+    if np.any(off):
+        log.warning("for %d of %d runs gammapy's reading of the model (log-log between energy "
+                    "bin centres, times ontime) predicts %.0f-%.0f %% of what the model's bin "
+                    "means give; the run-wise norms follow gammapy's reading. Finer energy bins "
+                    "(or energy_axis_computation) near the energy threshold reduce the "
+                    "difference.", int(off.sum()), len(table), 100 * np.nanmin(ratio),
+                    100 * np.nanmax(ratio))

@@ -24,3 +24,4 @@ def background_3d(rate, energy_axis, lon_axis, lat_axis):
     """AltAz-aligned Background3D from a rate array (n_energy, n_lon, n_lat) in s-1 MeV-1 sr-1."""
     return Background3D(axes=[energy_axis, lon_axis, lat_axis], data=np.asarray(rate),
                         unit=RATE_UNIT, fov_alignment=FoVAlignment.ALTAZ)
+

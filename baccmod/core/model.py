@@ -92,13 +92,18 @@ class RunSummary:
     track_cos_zenith: np.ndarray
     track_azimuth: np.ndarray
     norm_counts: float
-    norm_exposure: np.ndarray
+    norm_solid_angle: np.ndarray
+
+    @property
+    def observation_time(self):
+        """The run's observation time (ontime), s: last GTI stop - first GTI start."""
+        return float(np.max(self.gti_stops) - np.min(self.gti_starts))
 
     @classmethod
     def of(cls, run, contribution):
         return cls(run.obs_id, run.livetime, run.gti_starts, run.gti_stops, run.track_times,
                    run.track_cos_zenith, run.track_azimuth, contribution.norm_counts,
-                   contribution.norm_exposure)
+                   contribution.norm_solid_angle)
 
 
 @dataclass
@@ -127,15 +132,16 @@ class RunContribution:
         livetime x solid angle x unexcluded fraction, s sr.
     livetime : float
         s.
-    norm_counts, norm_exposure : float, ndarray (spatial), optional
+    norm_counts, norm_solid_angle : float, ndarray (spatial), optional
         For the run-wise normalisation: unexcluded events within the maximum offset and the
-        model's energy range, and the spatial exposure (s sr) of that region.
+        model's energy range, and the unexcluded solid angle (sr) of each bin inside that
+        region.
     """
     counts: np.ndarray
     spatial_exposure: np.ndarray
     livetime: float
     norm_counts: Optional[float] = None
-    norm_exposure: Optional[np.ndarray] = None
+    norm_solid_angle: Optional[np.ndarray] = None
 
 
 class _Accumulator:
@@ -180,7 +186,7 @@ class _Accumulator:
             selected = keep & (run.energy >= lo) & (run.energy < hi) \
                 & (offsets < self.norm_offset)
             result.norm_counts = float(np.count_nonzero(selected))
-            result.norm_exposure = run.livetime * self.solid_angle \
+            result.norm_solid_angle = self.solid_angle \
                 * self._norm_fraction(run, areas, fraction)
         log.log(15, "run %s: %d events, %d counted, livetime %.1f s, mean unexcluded "
                 "fraction %.3f", run.obs_id, run.energy.size, int(counts.sum()), run.livetime,
