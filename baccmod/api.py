@@ -222,15 +222,22 @@ class _AcceptanceMapCreator:
         import matplotlib.pyplot as plt
         ax = ax or plt.figure().gca()
         sides = sorted({b.side for b in self.zenith_bins})
+        wobbles = sorted({k for b in self.zenith_bins for k in b.livetime_per_wobble})
         for side in sides:
             bins = [b for b in self.zenith_bins if b.side == side]
-            label = _SIDE_NAMES[side] if self.azimuth_east_west_splitting else None
-            ax.bar([b.cos_zenith_low for b in bins], [b.livetime / 3600 for b in bins],
-                   width=[b.cos_zenith_high - b.cos_zenith_low for b in bins], align="edge",
-                   alpha=0.5 if len(sides) > 1 else 1.0, edgecolor="k", label=label)
+            bottom = np.zeros(len(bins))
+            for wobble in wobbles:
+                hours = np.array([b.livetime_per_wobble.get(wobble, 0.0) for b in bins]) / 3600
+                label = " ".join(filter(None, [
+                    _SIDE_NAMES[side] if self.azimuth_east_west_splitting else "",
+                    f"wobble {wobble}" if len(wobbles) > 1 else ""])) or None
+                ax.bar([b.cos_zenith_low for b in bins], hours, bottom=bottom,
+                       width=[b.cos_zenith_high - b.cos_zenith_low for b in bins], align="edge",
+                       alpha=0.5 if len(sides) > 1 else 1.0, edgecolor="k", label=label)
+                bottom += hours
         ax.set_xlabel("cos(zenith)")
         ax.set_ylabel("livetime [h]")
-        if len(sides) > 1:
+        if len(sides) > 1 or len(wobbles) > 1:
             ax.legend()
         return ax
 
@@ -357,7 +364,7 @@ class _AcceptanceMapCreator:
             cuts.append(angle_crossing_times(summary.track_times, summary.track_azimuth,
                                              _SIDE_BOUNDARIES))
         bounds = piece_bounds(summary, np.concatenate(cuts) if cuts else [])
-        total, rate = 0.0, 0.0
+        total, rate, outside = 0.0, 0.0, []
         for start, stop in bounds:
             weight = gti_overlap(summary.gti_starts, summary.gti_stops, start, stop)
             mid = 0.5 * (start + stop)
@@ -365,10 +372,15 @@ class _AcceptanceMapCreator:
             collection = base
             if split_azimuth:
                 collection = _side_collection(base, float(np.degrees(azimuth_at(summary, mid))))
-            piece_rate = collection.interpolated_rate(zenith_deg) if interpolate \
-                else collection.closest_rate(zenith_deg)
+            if interpolate:
+                piece_rate = collection.interpolated_rate(zenith_deg, warn=False)
+                if len(collection) == 1 or not collection.covers(zenith_deg):
+                    outside.append((zenith_deg, collection))
+            else:
+                piece_rate = collection.closest_rate(zenith_deg)
             rate = rate + weight * collection.unit.to(RATE_UNIT) * piece_rate
             total += weight
+        _warn_extrapolation(summary.obs_id, outside)
         return rate / total
 
     def _check_base_model(self, base_model):
@@ -620,3 +632,18 @@ def _warn_gammapy_reading(table):
                     "(or energy_axis_computation) near the energy threshold reduce the "
                     "difference.", int(off.sum()), len(table), 100 * np.nanmin(ratio),
                     100 * np.nanmax(ratio))
+
+
+def _warn_extrapolation(obs_id, outside):
+    """One warning per run whose zenith lies outside its collection's zeniths."""
+    if not outside:
+        return
+    zeniths = [z for z, _ in outside]
+    collection = outside[0][1]
+    if len(collection) == 1:
+        log.warning("run %s: the collection holds one zenith bin; its model is used as it is.",
+                    obs_id)
+        return
+    known = collection.get_zenith()
+    log.warning("run %s: zenith %.2f-%.2f deg is outside the models' [%.2f, %.2f] deg: "
+                "extrapolating.", obs_id, min(zeniths), max(zeniths), known[0], known[-1])

@@ -194,15 +194,17 @@ clean_interpolated_rate`.
         """
         return _model_like(self._stacked()[2], self.interpolated_rate(zenith))
 
-    def interpolated_rate(self, zenith):
-        """The data of :meth:`get_interpolated_model` as an ndarray (in :attr:`unit`)."""
+    def interpolated_rate(self, zenith, warn=True):
+        """The data of :meth:`get_interpolated_model` as an ndarray (in :attr:`unit`);
+        ``warn=False`` leaves the warnings (one bin, extrapolation) to the caller."""
         zenith = _check_zenith(zenith)
         zeniths, rates, reference = self._stacked()
         if len(zeniths) == 1:
-            log.warning("interpolation in zenith needs at least two zenith bins; returning a "
-                        f"copy of the only model (zenith {zeniths[0]} deg).")
+            if warn:
+                log.warning("interpolation in zenith needs at least two zenith bins; returning "
+                            f"a copy of the only model (zenith {zeniths[0]} deg).")
             return rates[0].copy()
-        if not zeniths[0] - SAME_ZENITH_DEG <= zenith <= zeniths[-1] + SAME_ZENITH_DEG:
+        if warn and not self.covers(zenith):
             log.warning(f"zenith {zenith} deg is outside the range of the models "
                         f"[{zeniths[0]}, {zeniths[-1]}] deg: extrapolating.")
         rate = interpolate_cos_zenith(rates, np.cos(np.deg2rad(zeniths)),
@@ -213,6 +215,12 @@ clean_interpolated_rate`.
                 rate, self.interpolation_cleaning_energy_relative_threshold,
                 self.interpolation_cleaning_spatial_relative_threshold)
         return rate
+
+    def covers(self, zenith):
+        """Whether ``zenith`` (deg) lies within the stored zeniths (interpolation, not
+        extrapolation)."""
+        zeniths = self._stacked()[0]
+        return bool(zeniths[0] - SAME_ZENITH_DEG <= zenith <= zeniths[-1] + SAME_ZENITH_DEG)
 
     def closest_rate(self, zenith):
         """The data of :meth:`get_closest_model` as an ndarray (in :attr:`unit`)."""

@@ -178,13 +178,16 @@ def test_base_model_is_used_and_off_observations_ignored_with_a_warning(zenith_r
     assert all(np.array_equal(m.data, base.data) for m in models.values())
 
 
-def test_interpolation_outside_the_collection_warns_and_extrapolates(zenith_runs, caplog):
+def test_interpolation_outside_the_collection_warns_once_per_run(zenith_runs, caplog):
     maker = creator(min_run_per_cos_zenith_bin=3)
     collection = maker.create_model_cos_zenith_binned(zenith_runs[8:])  # lower zenith only
+    mini = creator(use_mini_irf_computation=True, mini_irf_time_resolution=2 * u.min)
     with caplog.at_level(logging.WARNING, logger="baccmod"):
-        models = maker.create_acceptance_map_per_observation(
-            zenith_runs[:1], zenith_interpolation=True, base_model=collection)
-    assert "extrapolat" in caplog.text.lower()
+        models = mini.create_acceptance_map_per_observation(
+            zenith_runs[:2], zenith_interpolation=True, base_model=collection)
+    extrapolating = [r.message for r in caplog.records if "extrapolating" in r.message]
+    assert len(extrapolating) == 2  # one per run, not one per mini-IRF piece
+    assert extrapolating[0].startswith(f"run {zenith_runs[0].obs_id}: zenith")
     assert all(np.all(np.isfinite(m.data)) for m in models.values())
 
 
@@ -232,8 +235,15 @@ def test_verbose_prints_the_bins_and_draws_their_livetime(zenith_runs, capsys):
     printed = capsys.readouterr().out
     assert printed.count("zenith bin: cos zenith") == len(maker.zenith_bins)
     assert "wobble 3:" in printed and "runs [" in printed
-    heights = [p.get_height() for p in plt.gca().patches]
-    assert heights == pytest.approx([b.livetime / 3600 for b in maker.zenith_bins])
+    # one bar segment per bin and wobble, stacked to the bin's livetime
+    patches = plt.gca().patches
+    assert len(patches) == 4 * len(maker.zenith_bins)
+    for k, b in enumerate(maker.zenith_bins):
+        segments = patches[k::len(maker.zenith_bins)]
+        assert [p.get_height() for p in segments] == pytest.approx(
+            [b.livetime_per_wobble.get(w, 0.0) / 3600 for w in range(4)])
+        assert segments[-1].get_y() + segments[-1].get_height() == pytest.approx(
+            b.livetime / 3600)
     plt.close("all")
 
 
