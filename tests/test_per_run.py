@@ -253,3 +253,18 @@ def test_create_acceptance_model_gives_a_model_or_a_collection(zenith_runs):
     assert np.array_equal(model.data, creator().create_acceptance_map(zenith_runs[:4]).data)
     binned = maker.create_acceptance_model(zenith_runs, zenith_binning=True)
     assert isinstance(binned, BackgroundCollectionZenith) and len(binned) == 4
+
+
+def test_3d_azimuth_split_models_stay_altaz_aligned(zenith_runs):
+    from gammapy.irf import FoVAlignment
+
+    from baccmod import Grid3DAcceptanceMapCreator
+    maker = Grid3DAcceptanceMapCreator(ENERGY, OFFSET, oversample_map=2,
+                                       azimuth_east_west_splitting=True)
+    split = maker.create_acceptance_model(zenith_runs[4:12])
+    sides = {b.side for b in maker.zenith_bins}
+    assert sides == {0, 1}  # runs on both sides of the meridian, each side its own model
+    models = maker.create_acceptance_map_per_observation(zenith_runs[4:12], base_model=split)
+    for model in list(split.east.values()) + list(split.west.values()) + list(models.values()):
+        assert model.fov_alignment == FoVAlignment.ALTAZ
+        assert np.all(np.isfinite(model.data)) and model.data.max() > 0

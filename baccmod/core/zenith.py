@@ -107,7 +107,8 @@ def cos_zenith_bin_edges(cos_zenith, weight, wobble, fine_edges, threshold):
     wobble label present in ``wobble``, its weight in the open bin is
     >= ``threshold * (1 - TOLERANCE)``. What remains open after the last fine bin (it never
     reached the threshold, and may be empty) joins the last closed bin, whose upper edge
-    becomes ``fine_edges[-1]``; if no bin was ever closed there is a single bin.
+    becomes ``fine_edges[-1]``; if no bin was ever closed there is a single bin (so
+    ``threshold=inf`` gives one bin for all).
 
     Parameters
     ----------
@@ -139,7 +140,7 @@ def cos_zenith_bin_edges(cos_zenith, weight, wobble, fine_edges, threshold):
     if not np.all(weight >= 0) or not np.all(np.isfinite(weight)):
         raise BaccmodValueError("weights (livetime or number of runs) must be finite and >= 0; "
                                 "check the livetime of the runs.")
-    if not (np.isfinite(threshold) and threshold > 0):
+    if not threshold > 0:  # NaN fails too; +inf gives a single bin
         raise BaccmodValueError(f"the zenith binning threshold must be > 0, got {threshold}: set "
                                 f"cos_zenith_binning_parameter_value to the least livetime (s) "
                                 f"or number of runs per zenith bin.")

@@ -382,3 +382,9 @@ def test_zenith_module_imports_without_gammapy_regions_astropy():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_an_infinite_threshold_gives_one_bin_for_all():
+    edges = cos_zenith_bin_edges(np.array([0.55, 0.91]), np.array([1e6, 1e6]),
+                                 np.zeros(2, dtype=int), fine_cos_zenith_edges(0.1), np.inf)
+    np.testing.assert_array_equal(edges, [0.0, 1.0])
