@@ -12,32 +12,24 @@ import numbers
 import numpy as np
 from astropy import units as u
 
-from astropy.table import Table
-
 from .adapters.exclusion import excluded_areas
-from .adapters.irf import RATE_UNIT, background_2d, background_3d, fov_axes
+from .adapters.irf import background_2d, background_3d, fov_axes
 from .adapters.observation import run_arrays
 from .collection import BackgroundCollectionZenith, BackgroundCollectionZenithSplitAzimuth
 from .core.binned import ZenithBinnedAccumulator, check_binning_method
 from .core.model import (TEV_TO_MEV, GridAccumulator, RadialAccumulator, RunSummary,
                          model_rate)
-from .core.normalisation import energy_integrated_rate, predicted_counts, runwise_norm
-from .core.split import (azimuth_at, cos_zenith_at, equal_pieces, gti_overlap, piece_bounds,
-                         split_run)
+from .core.split import azimuth_at, cos_zenith_at, split_run
 from .core.zenith import angle_crossing_times, edge_crossing_times, fine_cos_zenith_edges
 from .errors import BaccmodTypeError, BaccmodValueError
+from .per_run import SIDE_BOUNDARIES, per_run_models
 from .progress import progress
 
 log = logging.getLogger(__name__)
 
 #: Azimuth sides: [0, 180) deg is east (0), [180, 360) deg west (1).
 _SIDE_NAMES = ("east", "west")
-_SIDE_BOUNDARIES = np.array([0.0, np.pi])
-#: Run-wise norms outside this range are reported with a warning.
-_NORM_WARNING_RANGE = (0.5, 1.5)
 _INTERPOLATION_TYPES = ("linear", "log")
-#: Relative difference between gammapy's reading and the bin means that gets a warning.
-_GAMMAPY_READING_TOLERANCE = 0.1
 
 #: Options of BAccMod that belong to features not built yet, with their neutral values.
 _NOT_YET_IMPLEMENTED = {
@@ -286,7 +278,7 @@ class _AcceptanceMapCreator:
                                             self._fine_cos_zenith_edges))
         if self.azimuth_east_west_splitting:
             cuts.append(angle_crossing_times(run.track_times, run.track_azimuth,
-                                             _SIDE_BOUNDARIES))
+                                             SIDE_BOUNDARIES))
         return np.concatenate(cuts) if cuts else np.empty(0)
 
     def _collection(self, binned, build):
@@ -327,61 +319,11 @@ class _AcceptanceMapCreator:
             self.plot_zenith_binning()
 
     def _per_run_models(self, base, summaries, interpolate, normalise):
-        models, rows = {}, []
-        for summary in summaries:
-            rate = self._run_rate(base, summary, interpolate)
-            if normalise:
-                fit = runwise_norm(summary.norm_counts, predicted_counts(
-                    energy_integrated_rate(rate, self._output_edges()), summary.observation_time,
-                    summary.norm_solid_angle))
-                _log_norm(summary.obs_id, fit)
-                bin_mean = predicted_counts(rate * self._output_widths_mev(), summary.livetime,
-                                            summary.norm_solid_angle)
-                rate = rate * fit.norm
-                rows.append((summary.obs_id, fit.norm, fit.error, fit.counts, fit.predicted,
-                             bin_mean, fit.fitted))
-            models[summary.obs_id] = self._wrap(rate)
-        self.normalisation_table = Table(
-            rows=rows or None, names=("OBS_ID", "NORM", "NORM_ERR", "COUNTS", "PREDICTED",
-                                      "PREDICTED_BIN_MEAN", "FITTED"),
-            dtype=(int, float, float, float, float, float, bool))
-        _warn_gammapy_reading(self.normalisation_table)
+        mini_irf = self.mini_irf_time_resolution.to_value(u.s) \
+            if self.use_mini_irf_computation else None
+        models, self.normalisation_table = per_run_models(
+            base, summaries, self._wrap, self._output_edges(), interpolate, normalise, mini_irf)
         return models
-
-    def _output_widths_mev(self):
-        return (np.diff(self._output_edges()) * TEV_TO_MEV).reshape(
-            (-1,) + (1,) * (len(self._rate_shape()) - 1))
-
-    def _run_rate(self, base, summary, interpolate):
-        """The base model's rate for a run (see create_acceptance_map_per_observation)."""
-        if not isinstance(base, (BackgroundCollectionZenith,
-                                 BackgroundCollectionZenithSplitAzimuth)):
-            return _rate_of(base)
-        cuts = [equal_pieces(summary, self.mini_irf_time_resolution.to_value(u.s))] \
-            if self.use_mini_irf_computation else []
-        split_azimuth = isinstance(base, BackgroundCollectionZenithSplitAzimuth)
-        if split_azimuth:
-            cuts.append(angle_crossing_times(summary.track_times, summary.track_azimuth,
-                                             _SIDE_BOUNDARIES))
-        bounds = piece_bounds(summary, np.concatenate(cuts) if cuts else [])
-        total, rate, outside = 0.0, 0.0, []
-        for start, stop in bounds:
-            weight = gti_overlap(summary.gti_starts, summary.gti_stops, start, stop)
-            mid = 0.5 * (start + stop)
-            zenith_deg = float(np.degrees(np.arccos(cos_zenith_at(summary, mid))))
-            collection = base
-            if split_azimuth:
-                collection = _side_collection(base, float(np.degrees(azimuth_at(summary, mid))))
-            if interpolate:
-                piece_rate = collection.interpolated_rate(zenith_deg, warn=False)
-                if len(collection) == 1 or not collection.covers(zenith_deg):
-                    outside.append((zenith_deg, collection))
-            else:
-                piece_rate = collection.closest_rate(zenith_deg)
-            rate = rate + weight * collection.unit.to(RATE_UNIT) * piece_rate
-            total += weight
-        _warn_extrapolation(summary.obs_id, outside)
-        return rate / total
 
     def _check_base_model(self, base_model):
         expected = self._wrap(np.zeros(self._rate_shape()))
@@ -591,59 +533,3 @@ def _side(azimuth_rad):
     """0 (east) for azimuth in [0, pi), 1 (west) for [pi, 2 pi)."""
     return int(np.mod(azimuth_rad, 2 * np.pi) >= np.pi)
 
-
-def _side_collection(base, azimuth_deg):
-    """The collection of an azimuth side, or the other side's when that side has no model."""
-    collection = base.collection(azimuth_deg)
-    if len(collection) == 0:
-        other = base.west if collection is base.east else base.east
-        log.warning("no model for the %s side of the sky: using the other side's.",
-                    base.side(azimuth_deg))
-        return other
-    return collection
-
-
-def _rate_of(model):
-    return np.asarray(model.quantity.to_value(RATE_UNIT), dtype=float)
-
-
-def _log_norm(obs_id, fit):
-    if not fit.fitted:
-        log.warning("run %s: no counts (%d) or no prediction (%.3g) for the run-wise norm; "
-                    "the norm is kept at 1.", obs_id, fit.counts, fit.predicted)
-    elif not _NORM_WARNING_RANGE[0] <= fit.norm <= _NORM_WARNING_RANGE[1]:
-        log.warning("run %s: run-wise norm %.3f +- %.3f is outside [%.1f, %.1f].", obs_id,
-                    fit.norm, fit.error, *_NORM_WARNING_RANGE)
-    else:
-        log.log(15, "run %s: run-wise norm %.3f +- %.3f", obs_id, fit.norm, fit.error)
-
-
-def _warn_gammapy_reading(table):
-    """Warn when gammapy's reading of the models departs from their bin means by > 10 %."""
-    if not len(table):
-        return
-    ratio = table["PREDICTED"] / np.where(table["PREDICTED_BIN_MEAN"] > 0,
-                                          table["PREDICTED_BIN_MEAN"], np.nan)
-    off = np.abs(ratio - 1) > _GAMMAPY_READING_TOLERANCE
-    if np.any(off):
-        log.warning("for %d of %d runs gammapy's reading of the model (log-log between energy "
-                    "bin centres, times ontime) predicts %.0f-%.0f %% of what the model's bin "
-                    "means give; the run-wise norms follow gammapy's reading. Finer energy bins "
-                    "(or energy_axis_computation) near the energy threshold reduce the "
-                    "difference.", int(off.sum()), len(table), 100 * np.nanmin(ratio),
-                    100 * np.nanmax(ratio))
-
-
-def _warn_extrapolation(obs_id, outside):
-    """One warning per run whose zenith lies outside its collection's zeniths."""
-    if not outside:
-        return
-    zeniths = [z for z, _ in outside]
-    collection = outside[0][1]
-    if len(collection) == 1:
-        log.warning("run %s: the collection holds one zenith bin; its model is used as it is.",
-                    obs_id)
-        return
-    known = collection.get_zenith()
-    log.warning("run %s: zenith %.2f-%.2f deg is outside the models' [%.2f, %.2f] deg: "
-                "extrapolating.", obs_id, min(zeniths), max(zeniths), known[0], known[-1])

@@ -1,0 +1,163 @@
+"""One model per run from a base model and the runs' summaries.
+
+The base model is a gammapy background IRF, a :class:`~baccmod.collection.BackgroundCollectionZenith`
+or a :class:`~baccmod.collection.BackgroundCollectionZenithSplitAzimuth`. A run's model is the
+base model itself, or the duration-weighted mean over pieces of the run (mini-IRFs, azimuth
+sides) of the collection's model at each piece's mid-time zenith (closest bin, or interpolated
+in cos zenith); then, optionally, scaled by the run-wise norm
+(:mod:`baccmod.core.normalisation`).
+"""
+import logging
+
+import numpy as np
+from astropy.table import Table
+
+from .adapters.irf import RATE_UNIT
+from .collection import BackgroundCollectionZenith, BackgroundCollectionZenithSplitAzimuth
+from .core.model import TEV_TO_MEV
+from .core.normalisation import energy_integrated_rate, predicted_counts, runwise_norm
+from .core.split import azimuth_at, cos_zenith_at, equal_pieces, gti_overlap, piece_bounds
+from .core.zenith import angle_crossing_times
+
+log = logging.getLogger(__name__)
+
+#: Azimuth boundaries of the east [0, 180) deg and west [180, 360) deg sides, rad.
+SIDE_BOUNDARIES = np.array([0.0, np.pi])
+#: Run-wise norms outside this range are reported with a warning.
+NORM_WARNING_RANGE = (0.5, 1.5)
+#: Relative difference between gammapy's reading and the bin means that gets a warning.
+GAMMAPY_READING_TOLERANCE = 0.1
+NORM_COLUMNS = ("OBS_ID", "NORM", "NORM_ERR", "COUNTS", "PREDICTED", "PREDICTED_BIN_MEAN",
+                "FITTED")
+
+
+def per_run_models(base, summaries, wrap, energy_edges, interpolate, normalise,
+                   mini_irf_duration=None):
+    """Models per run and the table of run-wise norms.
+
+    Parameters
+    ----------
+    base : Background2D, Background3D or a zenith collection
+    summaries : list of baccmod.core.model.RunSummary
+    wrap : callable
+        Rate array (s-1 MeV-1 sr-1) -> gammapy IRF on the creator's axes.
+    energy_edges : ndarray
+        Energy edges of the models, TeV.
+    interpolate : bool
+        Interpolate collections in cos zenith (else the closest bin).
+    normalise : bool
+        Scale each model by its run-wise norm.
+    mini_irf_duration : float, optional
+        Longest piece (s) of a run for mini-IRFs; None: whole runs.
+
+    Returns
+    -------
+    models : dict obs_id -> IRF
+    table : astropy.table.Table
+        Columns :data:`NORM_COLUMNS` (empty without normalisation).
+    """
+    widths = np.diff(energy_edges) * TEV_TO_MEV
+    models, rows = {}, []
+    for summary in summaries:
+        rate = run_rate(base, summary, interpolate, mini_irf_duration)
+        if normalise:
+            fit = runwise_norm(summary.norm_counts, predicted_counts(
+                energy_integrated_rate(rate, energy_edges), summary.observation_time,
+                summary.norm_solid_angle))
+            _log_norm(summary.obs_id, fit)
+            bin_mean = predicted_counts(rate * widths.reshape((-1,) + (1,) * (rate.ndim - 1)),
+                                        summary.livetime, summary.norm_solid_angle)
+            rate = rate * fit.norm
+            rows.append((summary.obs_id, fit.norm, fit.error, fit.counts, fit.predicted,
+                         bin_mean, fit.fitted))
+        models[summary.obs_id] = wrap(rate)
+    table = Table(rows=rows or None, names=NORM_COLUMNS,
+                  dtype=(int, float, float, float, float, float, bool))
+    _warn_gammapy_reading(table)
+    return models, table
+
+
+def run_rate(base, summary, interpolate, mini_irf_duration=None):
+    """The base model's rate (s-1 MeV-1 sr-1) for one run."""
+    if not isinstance(base, (BackgroundCollectionZenith, BackgroundCollectionZenithSplitAzimuth)):
+        return _rate_of(base)
+    cuts = [equal_pieces(summary, mini_irf_duration)] if mini_irf_duration else []
+    split_azimuth = isinstance(base, BackgroundCollectionZenithSplitAzimuth)
+    if split_azimuth:
+        cuts.append(angle_crossing_times(summary.track_times, summary.track_azimuth,
+                                         SIDE_BOUNDARIES))
+    total, rate, outside = 0.0, 0.0, []
+    for start, stop in piece_bounds(summary, np.concatenate(cuts) if cuts else []):
+        weight = gti_overlap(summary.gti_starts, summary.gti_stops, start, stop)
+        mid = 0.5 * (start + stop)
+        zenith_deg = float(np.degrees(np.arccos(cos_zenith_at(summary, mid))))
+        collection = base
+        if split_azimuth:
+            collection = _side_collection(base, float(np.degrees(azimuth_at(summary, mid))))
+        if interpolate:
+            piece_rate = collection.interpolated_rate(zenith_deg, warn=False)
+            if len(collection) == 1 or not collection.covers(zenith_deg):
+                outside.append((zenith_deg, collection))
+        else:
+            piece_rate = collection.closest_rate(zenith_deg)
+        rate = rate + weight * collection.unit.to(RATE_UNIT) * piece_rate
+        total += weight
+    _warn_extrapolation(summary.obs_id, outside)
+    return rate / total
+
+
+def _side_collection(base, azimuth_deg):
+    """The collection of an azimuth side, or the other side's when that side has no model."""
+    collection = base.collection(azimuth_deg)
+    if len(collection) == 0:
+        other = base.west if collection is base.east else base.east
+        log.warning("no model for the %s side of the sky: using the other side's.",
+                    base.side(azimuth_deg))
+        return other
+    return collection
+
+
+def _rate_of(model):
+    return np.asarray(model.quantity.to_value(RATE_UNIT), dtype=float)
+
+
+def _log_norm(obs_id, fit):
+    if not fit.fitted:
+        log.warning("run %s: no counts (%d) or no prediction (%.3g) for the run-wise norm; "
+                    "the norm is kept at 1.", obs_id, fit.counts, fit.predicted)
+    elif not NORM_WARNING_RANGE[0] <= fit.norm <= NORM_WARNING_RANGE[1]:
+        log.warning("run %s: run-wise norm %.3f +- %.3f is outside [%.1f, %.1f].", obs_id,
+                    fit.norm, fit.error, *NORM_WARNING_RANGE)
+    else:
+        log.log(15, "run %s: run-wise norm %.3f +- %.3f", obs_id, fit.norm, fit.error)
+
+
+def _warn_gammapy_reading(table):
+    """Warn when gammapy's reading of the models departs from their bin means by > 10 %."""
+    if not len(table):
+        return
+    ratio = table["PREDICTED"] / np.where(table["PREDICTED_BIN_MEAN"] > 0,
+                                          table["PREDICTED_BIN_MEAN"], np.nan)
+    off = np.abs(ratio - 1) > GAMMAPY_READING_TOLERANCE
+    if np.any(off):
+        log.warning("for %d of %d runs gammapy's reading of the model (log-log between energy "
+                    "bin centres, times ontime) predicts %.0f-%.0f %% of what the model's bin "
+                    "means give; the run-wise norms follow gammapy's reading. Finer energy bins "
+                    "(or energy_axis_computation) near the energy threshold reduce the "
+                    "difference.", int(off.sum()), len(table), 100 * np.nanmin(ratio),
+                    100 * np.nanmax(ratio))
+
+
+def _warn_extrapolation(obs_id, outside):
+    """One warning per run whose zenith lies outside its collection's zeniths."""
+    if not outside:
+        return
+    zeniths = [z for z, _ in outside]
+    collection = outside[0][1]
+    if len(collection) == 1:
+        log.warning("run %s: the collection holds one zenith bin; its model is used as it is.",
+                    obs_id)
+        return
+    known = collection.get_zenith()
+    log.warning("run %s: zenith %.2f-%.2f deg is outside the models' [%.2f, %.2f] deg: "
+                "extrapolating.", obs_id, min(zeniths), max(zeniths), known[0], known[-1])
