@@ -82,3 +82,14 @@ def test_writing_over_an_existing_file_needs_overwrite(tmp_path):
         BackgroundCollectionZenith({30.0: model}).write(path)
     assert path.read_bytes() == b"keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["collection.fits"]
+
+
+def test_a_zenith_bin_without_events_is_left_out_with_a_warning(caplog):
+    import logging
+    # the empty run points 40 deg further north: another zenith bin
+    runs = [make_observation(1), make_observation(2, n_events=0, pointing=(329.7, 9.8))]
+    maker = RadialAcceptanceMapCreator(ENERGY, OFFSET, min_run_per_cos_zenith_bin=1)
+    with caplog.at_level(logging.WARNING, logger="baccmod"):
+        collection = maker.create_model_cos_zenith_binned(runs)
+    assert len(collection) == 1 and "holds no events" in caplog.text
+    assert [b.obs_ids for b in maker.zenith_bins] == [[1]]

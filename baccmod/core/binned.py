@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import BaccmodValueError
+from ..errors import BaccmodValueError, NoEventsError
 from . import zenith
 
 log = logging.getLogger(__name__)
@@ -101,20 +101,32 @@ class ZenithBinnedAccumulator:
             centres = zenith.bin_cos_zenith_centres(cos_z, livetime, edges)
             which = zenith.cos_zenith_bin_index(cos_z, edges)
             for k in np.unique(which):
-                result.append(self._final_bin(side, edges, k, centres[k], which == k, livetime,
-                                              position, wobbles))
+                final = self._final_bin(side, edges, k, centres[k], which == k, livetime,
+                                        position, wobbles)
+                if final is not None:
+                    result.append(final)
+        if not result:
+            raise NoEventsError(
+                "no events in the energy/offset range of the model in any zenith bin: check "
+                "the energy axis (TeV range of the events), the offset axis and the exclusions.")
         return result
 
     def _final_bin(self, side, edges, k, centre, selected, livetime, position, wobbles):
+        """The bin's :class:`ZenithBin`, or None (with a warning) when it holds no events."""
         merged = self.template.empty_copy()
         fine_index = zenith.cos_zenith_bin_index(
             0.5 * (self.fine_edges[1:] + self.fine_edges[:-1]), edges)
         for (s, i), acc in self.fine.items():
             if s == side and fine_index[i] == k:
                 merged.merge(acc)
+        obs_ids = sorted({self.runs[pos][0] for pos in position[selected]})
+        if merged.counts.sum() == 0:
+            log.warning("zenith bin cos zenith [%.3f, %.3f) (runs %s) holds no events in the "
+                        "energy/offset range: left out; its runs take the neighbouring bins' "
+                        "models.", edges[k], edges[k + 1], obs_ids)
+            return None
         per_wobble = {}
         for lt, pos in zip(livetime[selected], position[selected]):
             per_wobble[int(wobbles[pos])] = per_wobble.get(int(wobbles[pos]), 0.0) + lt
-        obs_ids = sorted({self.runs[pos][0] for pos in position[selected]})
         return ZenithBin(side, float(edges[k]), float(edges[k + 1]), float(centre),
                          float(livetime[selected].sum()), obs_ids, per_wobble, merged.result())
