@@ -133,7 +133,7 @@ def ring_unexcluded_fraction(offset_edges, oversample, areas, pointing_lon, poin
 
 
 def grid_unexcluded_fraction(lon_edges, lat_edges, oversample, areas, pointing_lon, pointing_lat,
-                             sky_to_altaz_matrices, node_weights, within_offset=None):
+                             sky_to_altaz_matrices, node_weights):
     """Unexcluded fraction of AltAz-aligned FoV bins, averaged over the run's time nodes.
 
     Sub-pixel centres (``oversample`` per bin side) are mapped from the AltAz-aligned FoV
@@ -153,21 +153,31 @@ def grid_unexcluded_fraction(lon_edges, lat_edges, oversample, areas, pointing_l
         see :func:`baccmod.core.fov.fov_frame_matrices`.
     node_weights : ndarray, shape (n_node,)
         Time represented by each node (any unit).
-    within_offset : float, optional
-        When given (rad), sub-pixels farther than this from the pointing count as excluded:
-        the fraction of each bin inside that circle and outside every area.
 
     Returns
     -------
     fraction : ndarray, shape (n_lon, n_lat)
     """
+    return grid_unexcluded_fractions(lon_edges, lat_edges, oversample, areas, pointing_lon,
+                                     pointing_lat, sky_to_altaz_matrices, node_weights)[0]
+
+
+def grid_unexcluded_fractions(lon_edges, lat_edges, oversample, areas, pointing_lon,
+                              pointing_lat, sky_to_altaz_matrices, node_weights,
+                              within_offset=np.inf):
+    """:func:`grid_unexcluded_fraction`, and the same fraction counting sub-pixels farther
+    than ``within_offset`` (rad) from the pointing as excluded, from one mapping to the sky.
+
+    Returns
+    -------
+    fraction, fraction_within : ndarray, shape (n_lon, n_lat)
+    """
     n_lon, n_lat = len(lon_edges) - 1, len(lat_edges) - 1
-    fraction = np.ones((n_lon, n_lat))
     max_offset = angular_separation(0.0, 0.0, np.max(np.abs(lon_edges)),
                                     np.max(np.abs(lat_edges)))
     areas = areas_near(areas, pointing_lon, pointing_lat, max_offset)
-    if not areas and within_offset is None:
-        return fraction
+    if not areas and within_offset >= max_offset:
+        return np.ones((n_lon, n_lat)), np.ones((n_lon, n_lat))
     sub_lon_edges = _subdivide(lon_edges, oversample)
     sub_lat_edges = _subdivide(lat_edges, oversample)
     lon_c = 0.5 * (sub_lon_edges[1:] + sub_lon_edges[:-1])
@@ -181,10 +191,6 @@ def grid_unexcluded_fraction(lon_edges, lat_edges, oversample, areas, pointing_l
         reachable |= cand
     idx = np.flatnonzero(reachable)
     excluded_time = np.zeros(offset.shape)
-    if within_offset is not None:
-        outside = offset > within_offset
-        excluded_time[outside] = 1.0
-        idx = idx[~outside[idx]]
     if idx.size:
         weights = np.asarray(node_weights, dtype=float) / np.sum(node_weights)
         for inverse, weight in zip(np.linalg.inv(sky_to_altaz_matrices), weights):
@@ -198,10 +204,15 @@ def grid_unexcluded_fraction(lon_edges, lat_edges, oversample, areas, pointing_l
                                      pointing_lon, pointing_lat)
             excluded_time[idx] += weight * excluded
     sub_solid_angle = np.outer(np.diff(sub_lon_edges), np.diff(np.sin(sub_lat_edges)))
-    excluded_sa = (excluded_time.reshape(sub_solid_angle.shape) * sub_solid_angle)
-    excluded_sa = excluded_sa.reshape(n_lon, oversample, n_lat, oversample).sum(axis=(1, 3))
-    total_sa = sub_solid_angle.reshape(n_lon, oversample, n_lat, oversample).sum(axis=(1, 3))
-    return np.clip(1.0 - excluded_sa / total_sa, 0.0, 1.0)
+
+    def bin_fraction(unexcluded):
+        kept = (unexcluded.reshape(sub_solid_angle.shape) * sub_solid_angle)
+        kept = kept.reshape(n_lon, oversample, n_lat, oversample).sum(axis=(1, 3))
+        total = sub_solid_angle.reshape(n_lon, oversample, n_lat, oversample).sum(axis=(1, 3))
+        return np.clip(kept / total, 0.0, 1.0)
+
+    unexcluded = 1.0 - excluded_time
+    return bin_fraction(unexcluded), bin_fraction(unexcluded * (offset <= within_offset))
 
 
 def _subdivide(edges, oversample):

@@ -178,16 +178,17 @@ class _Accumulator:
         offsets = run.offsets()
         keep = ~exclusion.excluded_mask(run.lon, run.lat, offsets, areas,
                                         run.pointing_lon, run.pointing_lat)
-        counts, fraction = self._run_counts_fraction(run, offsets, keep, areas)
+        norm = norm_energy_range is not None
+        counts, fraction, norm_fraction = self._run_counts_fractions(run, offsets, keep, areas,
+                                                                     norm)
         result = RunContribution(counts, run.livetime * fraction * self.solid_angle,
                                  run.livetime)
-        if norm_energy_range is not None:
+        if norm:
             lo, hi = norm_energy_range
             selected = keep & (run.energy >= lo) & (run.energy < hi) \
                 & (offsets < self.norm_offset)
             result.norm_counts = float(np.count_nonzero(selected))
-            result.norm_solid_angle = self.solid_angle \
-                * self._norm_fraction(run, areas, fraction)
+            result.norm_solid_angle = self.solid_angle * norm_fraction
         log.log(15, "run %s: %d events, %d counted, livetime %.1f s, mean unexcluded "
                 "fraction %.3f", run.obs_id, run.energy.size, int(counts.sum()), run.livetime,
                 float(np.mean(fraction)))
@@ -204,9 +205,7 @@ class _Accumulator:
 
     def merge(self, other):
         """Add everything accumulated by ``other`` (same binning)."""
-        self.counts += other.counts
-        self.spatial_exposure += other.spatial_exposure
-        self.livetime += other.livetime
+        self.add_contribution(other)
 
     def result(self):
         """The stacked :class:`BackgroundCube`; raises if nothing was counted."""
@@ -252,7 +251,8 @@ class RadialAccumulator(_Accumulator):
         self.solid_angle = rate_mod.ring_solid_angle(self.offset_edges)
         super().__init__(energy_edges, oversample)
 
-    def _run_counts_fraction(self, run, offsets, keep, areas):
+    def _run_counts_fractions(self, run, offsets, keep, areas, norm=False):
+        """Counts, unexcluded fraction and (the same) fraction for the norm's region."""
         counts = histogram.count_energy_offset(run.energy, offsets, self.energy_edges,
                                                self.offset_edges, keep)
         # a ring's fraction depends on the pointing only: pieces of a run share it
@@ -260,14 +260,11 @@ class RadialAccumulator(_Accumulator):
         if getattr(self, "_last_fraction", (None,))[0] != key:
             self._last_fraction = (key, exclusion.ring_unexcluded_fraction(
                 self.offset_edges, self.oversample, areas, run.pointing_lon, run.pointing_lat))
-        return counts, self._last_fraction[1]
+        return counts, self._last_fraction[1], self._last_fraction[1]
 
     @property
     def norm_offset(self):
         return self.max_offset
-
-    def _norm_fraction(self, run, areas, fraction):
-        return fraction
 
     def _fill_geometry(self):
         centers = 0.5 * (self.offset_edges[1:] + self.offset_edges[:-1])
@@ -296,31 +293,27 @@ class GridAccumulator(_Accumulator):
         self.solid_angle = rate_mod.grid_solid_angle(self.lon_edges, self.lat_edges)
         super().__init__(energy_edges, oversample)
 
-    def _run_counts_fraction(self, run, offsets, keep, areas):
+    def _run_counts_fractions(self, run, offsets, keep, areas, norm=False):
+        """Counts, unexcluded fraction and, with ``norm``, the unexcluded fraction within
+        :attr:`norm_offset` (else None)."""
         if run.fov_lon is None or run.fov_lat is None:
             raise BaccmodValueError(f"run {run.obs_id}: FoV coordinates are needed for a 3D "
                                     "model (RunArrays.fov_lon / fov_lat).")
         counts = histogram.count_energy_fov(run.energy, run.fov_lon, run.fov_lat,
                                             self.energy_edges, self.lon_edges, self.lat_edges,
                                             keep)
-        if areas:
-            fraction = exclusion.grid_unexcluded_fraction(
-                self.lon_edges, self.lat_edges, self.oversample, areas, run.pointing_lon,
-                run.pointing_lat, run.sky_to_altaz_matrices, run.node_weights)
-        else:
-            fraction = np.ones(self.spatial_shape)
-        return counts, fraction
+        if not (areas or norm):
+            return counts, np.ones(self.spatial_shape), None
+        fraction, within = exclusion.grid_unexcluded_fractions(
+            self.lon_edges, self.lat_edges, self.oversample, areas, run.pointing_lon,
+            run.pointing_lat, run.sky_to_altaz_matrices, run.node_weights,
+            within_offset=self.norm_offset if norm else np.inf)
+        return counts, fraction, within if norm else None
 
     @property
     def norm_offset(self):
         """The run-wise norm is fitted within the circle of the offset axis' last edge."""
         return float(min(np.max(np.abs(self.lon_edges)), np.max(np.abs(self.lat_edges))))
-
-    def _norm_fraction(self, run, areas, fraction):
-        return exclusion.grid_unexcluded_fraction(
-            self.lon_edges, self.lat_edges, self.oversample, areas, run.pointing_lon,
-            run.pointing_lat, run.sky_to_altaz_matrices, run.node_weights,
-            within_offset=self.norm_offset)
 
     def _fill_geometry(self):
         lon_c = 0.5 * (self.lon_edges[1:] + self.lon_edges[:-1])

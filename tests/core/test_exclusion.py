@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from baccmod.core.exclusion import (ExcludedArea, grid_unexcluded_fraction,
-                                    ring_unexcluded_fraction)
+                                    grid_unexcluded_fractions, ring_unexcluded_fraction)
 from baccmod.core.fov import angular_separation, fov_radec_to_sky, sky_to_fov_radec
 
 LON0, LAT0 = np.deg2rad(120.0), np.deg2rad(-40.0)
@@ -80,3 +80,17 @@ def test_areas_far_from_the_field_are_never_tested():
     assert np.all(grid_unexcluded_fraction(edges, edges, 5, [far], LON0, LAT0, IDENTITY,
                                            [1.0]) == 1.0)
     assert np.all(ring_unexcluded_fraction(np.deg2rad([0, 1, 2.0]), 5, [far], LON0, LAT0) == 1)
+
+
+def test_fraction_within_a_circle_integrates_to_its_cap():
+    edges = grid_edges()
+    radius = np.deg2rad(1.0)
+    solid_angle = np.outer(np.diff(edges), np.diff(np.sin(edges)))
+    area = circle(0.5, 0.0, 0.1)
+    fraction, within = grid_unexcluded_fractions(edges, edges, 20, [area], LON0, LAT0,
+                                                 IDENTITY, [1.0], within_offset=radius)
+    cap = 2 * np.pi * (1 - np.cos(radius)) - 2 * np.pi * (1 - np.cos(np.deg2rad(0.1)))
+    assert np.sum(within * solid_angle) == pytest.approx(cap, rel=0.005)
+    np.testing.assert_array_equal(
+        fraction, grid_unexcluded_fraction(edges, edges, 20, [area], LON0, LAT0, IDENTITY, [1.0]))
+    assert np.all(within <= fraction) and within[0, 0] == 0.0  # corner bin: outside the circle
