@@ -21,6 +21,7 @@ from .core.model import (TEV_TO_MEV, GridAccumulator, RadialAccumulator, RunSumm
                          model_rate)
 from .core.split import azimuth_at, cos_zenith_at, split_run
 from .core.zenith import angle_crossing_times, edge_crossing_times, fine_cos_zenith_edges
+from .core.zenith_interpolation import check_interpolation_kind
 from .errors import BaccmodTypeError, BaccmodValueError
 from .per_run import SIDE_BOUNDARIES, per_run_models
 from .progress import progress
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 
 #: Azimuth sides: [0, 180) deg is east (0), [180, 360) deg west (1).
 _SIDE_NAMES = ("east", "west")
-_INTERPOLATION_TYPES = ("linear", "log")
 
 #: Options of BAccMod that belong to features not built yet, with their neutral values.
 _NOT_YET_IMPLEMENTED = {
@@ -116,7 +116,8 @@ class _AcceptanceMapCreator:
         self.mini_irf_time_resolution = u.Quantity(mini_irf_time_resolution, u.s)
         _positive(self.mini_irf_time_resolution.value, "mini_irf_time_resolution")
         self.azimuth_east_west_splitting = bool(azimuth_east_west_splitting)
-        self.interpolation_zenith_type = _check_interpolation_type(interpolation_zenith_type)
+        self.interpolation_zenith_type = check_interpolation_kind(interpolation_zenith_type,
+                                                                  "interpolation_zenith_type")
         self.activate_interpolation_zenith_cleaning = bool(activate_interpolation_zenith_cleaning)
         self.interpolation_cleaning_energy_relative_threshold = _positive(
             interpolation_cleaning_energy_relative_threshold,
@@ -520,13 +521,6 @@ def _positive(value, name):
     if not value > 0 or not np.isfinite(value):
         raise BaccmodValueError(f"{name} must be a positive number, got {value!r}.")
     return value
-
-
-def _check_interpolation_type(kind):
-    if kind not in _INTERPOLATION_TYPES:
-        raise BaccmodValueError(f"unknown interpolation_zenith_type {kind!r}; valid types: "
-                                + ", ".join(_INTERPOLATION_TYPES) + ".")
-    return kind
 
 
 def _side(azimuth_rad):

@@ -21,7 +21,8 @@ def test_unknown_binning_method_lists_the_valid_ones(creator):
 
 @pytest.mark.parametrize("option", ["interpolation_zenith_type", "interpolation_type"])
 def test_unknown_interpolation_type_lists_the_valid_ones(option):
-    with pytest.raises(BaccmodValueError, match="valid types: linear, log"):
+    with pytest.raises(BaccmodValueError, match="interpolation_zenith_type must be one of "
+                                                "'linear', 'log', got 'cubic'"):
         RadialAcceptanceMapCreator(ENERGY, OFFSET, **{option: "cubic"})
 
 
