@@ -118,13 +118,13 @@ class _AcceptanceMapCreator:
         self.azimuth_east_west_splitting = bool(azimuth_east_west_splitting)
         self.interpolation_zenith_type = check_interpolation_kind(interpolation_zenith_type,
                                                                   "interpolation_zenith_type")
-        self.activate_interpolation_zenith_cleaning = bool(activate_interpolation_zenith_cleaning)
-        self.interpolation_cleaning_energy_relative_threshold = _positive(
-            interpolation_cleaning_energy_relative_threshold,
-            "interpolation_cleaning_energy_relative_threshold")
-        self.interpolation_cleaning_spatial_relative_threshold = _positive(
-            interpolation_cleaning_spatial_relative_threshold,
-            "interpolation_cleaning_spatial_relative_threshold")
+        self.activate_interpolation_zenith_cleaning = activate_interpolation_zenith_cleaning
+        self.interpolation_cleaning_energy_relative_threshold = \
+            interpolation_cleaning_energy_relative_threshold
+        self.interpolation_cleaning_spatial_relative_threshold = \
+            interpolation_cleaning_spatial_relative_threshold
+        # the zenith collections validate their interpolation settings: check them now
+        BackgroundCollectionZenith(**self._collection_settings())
         self.verbose = bool(verbose)
         self.counts = None
         self.exposure = None
@@ -287,13 +287,7 @@ class _AcceptanceMapCreator:
         self.zenith_bins = binned.bins(self.cos_zenith_binning_method, threshold,
                                        self.max_angular_separation_wobble.to_value(u.rad))
         self._report_binning()
-        settings = dict(
-            interpolation_type=self.interpolation_zenith_type,
-            activate_interpolation_cleaning=self.activate_interpolation_zenith_cleaning,
-            interpolation_cleaning_energy_relative_threshold=(
-                self.interpolation_cleaning_energy_relative_threshold),
-            interpolation_cleaning_spatial_relative_threshold=(
-                self.interpolation_cleaning_spatial_relative_threshold))
+        settings = self._collection_settings()
         collections = {}
         for b in self.zenith_bins:
             collection = collections.setdefault(b.side, BackgroundCollectionZenith(**settings))
@@ -303,6 +297,15 @@ class _AcceptanceMapCreator:
         return BackgroundCollectionZenithSplitAzimuth(
             east=collections.get(0, BackgroundCollectionZenith(**settings)),
             west=collections.get(1, BackgroundCollectionZenith(**settings)))
+
+    def _collection_settings(self):
+        return dict(
+            interpolation_type=self.interpolation_zenith_type,
+            activate_interpolation_cleaning=self.activate_interpolation_zenith_cleaning,
+            interpolation_cleaning_energy_relative_threshold=(
+                self.interpolation_cleaning_energy_relative_threshold),
+            interpolation_cleaning_spatial_relative_threshold=(
+                self.interpolation_cleaning_spatial_relative_threshold))
 
     def _report_binning(self):
         """Log the bins at INFO; with ``verbose`` also print them and draw their livetime."""

@@ -94,3 +94,13 @@ def test_a_zenith_bin_without_events_is_left_out_with_a_warning(caplog):
         collection = maker.create_model_cos_zenith_binned(runs)
     assert len(collection) == 1 and "holds no events" in caplog.text
     assert [b.obs_ids for b in maker.zenith_bins] == [[1]]
+
+
+@pytest.mark.parametrize("option, value", [
+    ("interpolation_cleaning_energy_relative_threshold", 0.0),
+    ("interpolation_cleaning_spatial_relative_threshold", 2.0),
+    ("activate_interpolation_zenith_cleaning", "yes")])
+def test_cleaning_settings_are_checked_when_the_creator_is_made(option, value):
+    with pytest.raises((BaccmodValueError, BaccmodTypeError), match=option.replace(
+            "activate_interpolation_zenith_cleaning", "activate_interpolation_cleaning")):
+        RadialAcceptanceMapCreator(ENERGY, OFFSET, **{option: value})
