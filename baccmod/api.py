@@ -15,7 +15,8 @@ from astropy import units as u
 from .adapters.exclusion import excluded_areas
 from .adapters.irf import background_2d, background_3d, fov_axes
 from .adapters.observation import run_arrays
-from .collection import BackgroundCollectionZenith, BackgroundCollectionZenithSplitAzimuth
+from .collection import (AZIMUTH_SIDES, BackgroundCollectionZenith,
+                         BackgroundCollectionZenithSplitAzimuth)
 from .core.binned import ZenithBinnedAccumulator, check_binning_method
 from .core.model import (TEV_TO_MEV, GridAccumulator, RadialAccumulator, RunSummary,
                          model_rate)
@@ -28,8 +29,6 @@ from .progress import progress
 
 log = logging.getLogger(__name__)
 
-#: Azimuth sides: [0, 180) deg is east (0), [180, 360) deg west (1).
-_SIDE_NAMES = ("east", "west")
 
 #: Options of BAccMod that belong to features not built yet, with their neutral values.
 _NOT_YET_IMPLEMENTED = {
@@ -222,7 +221,7 @@ class _AcceptanceMapCreator:
             for wobble in wobbles:
                 hours = np.array([b.livetime_per_wobble.get(wobble, 0.0) for b in bins]) / 3600
                 label = " ".join(filter(None, [
-                    _SIDE_NAMES[side] if self.azimuth_east_west_splitting else "",
+                    AZIMUTH_SIDES[side] if self.azimuth_east_west_splitting else "",
                     f"wobble {wobble}" if len(wobbles) > 1 else ""])) or None
                 ax.bar([b.cos_zenith_low for b in bins], hours, bottom=bottom,
                        width=[b.cos_zenith_high - b.cos_zenith_low for b in bins], align="edge",
@@ -256,7 +255,7 @@ class _AcceptanceMapCreator:
                 if whole is None:
                     whole = part
                 if split:
-                    side = _side(azimuth_at(run, mid_time)) \
+                    side = _side_index(azimuth_at(run, mid_time)) \
                         if self.azimuth_east_west_splitting else 0
                     binned.add(part, float(cos_zenith_at(run, mid_time)), position, side)
                 elif build == "stacked":
@@ -310,7 +309,7 @@ class _AcceptanceMapCreator:
     def _report_binning(self):
         """Log the bins at INFO; with ``verbose`` also print them and draw their livetime."""
         for b in self.zenith_bins:
-            side = f" ({_SIDE_NAMES[b.side]})" if self.azimuth_east_west_splitting else ""
+            side = f" ({AZIMUTH_SIDES[b.side]})" if self.azimuth_east_west_splitting else ""
             wobbles = ", ".join(f"wobble {k}: {t:.0f} s" for k, t in
                                 sorted(b.livetime_per_wobble.items()))
             line = (f"zenith bin{side}: cos zenith [{b.cos_zenith_low:.3f}, "
@@ -526,7 +525,6 @@ def _positive(value, name):
     return value
 
 
-def _side(azimuth_rad):
-    """0 (east) for azimuth in [0, pi), 1 (west) for [pi, 2 pi)."""
-    return int(np.mod(azimuth_rad, 2 * np.pi) >= np.pi)
-
+def _side_index(azimuth_rad):
+    """Index in AZIMUTH_SIDES of the side of an azimuth (the collection's rule)."""
+    return AZIMUTH_SIDES.index(BackgroundCollectionZenithSplitAzimuth.side(np.degrees(azimuth_rad)))

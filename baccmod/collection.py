@@ -177,10 +177,7 @@ clean_interpolated_rate`.
 
     def get_closest_model(self, zenith):
         """The stored model whose zenith is nearest to ``zenith`` (deg) in cos(zenith)."""
-        zenith = _check_zenith(zenith)
-        zeniths = self._nonempty_zenith()
-        distance = np.abs(np.cos(np.deg2rad(zeniths)) - np.cos(np.deg2rad(zenith)))
-        return self._models[zeniths[np.argmin(distance)]]
+        return self._models[self._stacked()[0][self._closest_index(zenith)]]
 
     def get_interpolated_model(self, zenith):
         """A new model at ``zenith`` (deg), interpolated linearly in cos(zenith).
@@ -224,10 +221,13 @@ clean_interpolated_rate`.
 
     def closest_rate(self, zenith):
         """The data of :meth:`get_closest_model` as an ndarray (in :attr:`unit`)."""
+        return self._stacked()[1][self._closest_index(zenith)].copy()
+
+    def _closest_index(self, zenith):
+        """Index (in increasing zenith) of the stored zenith nearest in cos(zenith)."""
         zenith = _check_zenith(zenith)
-        zeniths, rates, _ = self._stacked()
-        distance = np.abs(np.cos(np.deg2rad(zeniths)) - np.cos(np.deg2rad(zenith)))
-        return rates[np.argmin(distance)].copy()
+        zeniths = self._stacked()[0]
+        return int(np.argmin(np.abs(np.cos(np.deg2rad(zeniths)) - np.cos(np.deg2rad(zenith)))))
 
     @property
     def unit(self):

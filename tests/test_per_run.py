@@ -118,6 +118,7 @@ def test_runwise_norm_recovers_a_known_scale(zenith_runs, tmp_path):
     maker = creator(min_run_per_cos_zenith_bin=3)
     models = maker.create_acceptance_map_per_observation(
         scaled, zenith_interpolation=True, off_observations=zenith_runs)
+    assert maker.zenith_bins is not None  # zenith_interpolation implies zenith binning
     table = maker.normalisation_table
     assert list(table["OBS_ID"]) == [101, 102, 103, 104]
     assert np.all(table["FITTED"])

@@ -100,9 +100,11 @@ class ZenithBinnedAccumulator:
                                                 self.fine_edges, threshold)
             centres = zenith.bin_cos_zenith_centres(cos_z, livetime, edges)
             which = zenith.cos_zenith_bin_index(cos_z, edges)
+            fine_to_final = zenith.cos_zenith_bin_index(
+                0.5 * (self.fine_edges[1:] + self.fine_edges[:-1]), edges)
             for k in np.unique(which):
                 final = self._final_bin(side, edges, k, centres[k], which == k, livetime,
-                                        position, wobbles)
+                                        position, wobbles, fine_to_final)
                 if final is not None:
                     result.append(final)
         if not result:
@@ -111,13 +113,12 @@ class ZenithBinnedAccumulator:
                 "the energy axis (TeV range of the events), the offset axis and the exclusions.")
         return result
 
-    def _final_bin(self, side, edges, k, centre, selected, livetime, position, wobbles):
+    def _final_bin(self, side, edges, k, centre, selected, livetime, position, wobbles,
+                   fine_to_final):
         """The bin's :class:`ZenithBin`, or None (with a warning) when it holds no events."""
         merged = self.template.empty_copy()
-        fine_index = zenith.cos_zenith_bin_index(
-            0.5 * (self.fine_edges[1:] + self.fine_edges[:-1]), edges)
         for (s, i), acc in self.fine.items():
-            if s == side and fine_index[i] == k:
+            if s == side and fine_to_final[i] == k:
                 merged.merge(acc)
         obs_ids = sorted({self.runs[pos][0] for pos in position[selected]})
         if merged.counts.sum() == 0:
