@@ -81,6 +81,7 @@ class _RunRecord:
     livetime: float       # s
     pointing: SkyCoord    # ICRS, at t_ref
     header: object        # fits.Header or dict
+    site: EarthLocation
 
 
 def _read_run(obs, location):
@@ -93,12 +94,12 @@ def _read_run(obs, location):
     applies the filter. Definitions follow gammapy: livetime = GTI sum x DEADC.
     """
     if obs.obs_filter.time_filter is not None or obs.obs_filter.event_filters:
-        return _read_through_gammapy(obs)
+        return _read_through_gammapy(obs, location)
     in_memory = {key for key in ("_events", "_gti", "_meta", "_pointing") if key in obs.__dict__}
     events_file = None if "_events" in in_memory else obs.__dict__.get(_EVENTS_HDU_KEY)
     gti_file = None if "_gti" in in_memory else obs.__dict__.get(_GTI_HDU_KEY)
     if "_events" not in in_memory and events_file is None:
-        return _read_through_gammapy(obs)
+        return _read_through_gammapy(obs, location)
     if events_file is not None:
         with fits.open(events_file.path(), memmap=False) as hdul:
             columns, header = _columns_from_hdu(hdul[events_file.hdu_name])
@@ -113,20 +114,20 @@ def _read_run(obs, location):
         livetime = float(obs.observation_live_time_duration.to_value(u.s))
     else:
         livetime = float(np.sum(gti_stops - gti_starts) * header["DEADC"])
+    site = observation_location(obs, location, header)
     if "_pointing" in in_memory or "RA_PNT" not in header:
         pointing = obs.get_pointing_icrs(t_ref)
     else:
-        site = location or obs.__dict__.get("_location") or _location_from_meta(header)
         pointing = FixedPointingInfo.from_fits_header(header).get_icrs(t_ref, site)
     time = columns.pop("time")
     dt = (time - t_ref).to_value(u.s) if isinstance(time, Time) else \
         time + (time_ref_from_dict(header) - t_ref).to_value(u.s)
     return _RunRecord(t_ref=t_ref, dt=np.asarray(dt, dtype=float),
                       gti_starts=gti_starts + gti_shift, gti_stops=gti_stops + gti_shift,
-                      livetime=livetime, pointing=pointing, header=header, **columns)
+                      livetime=livetime, pointing=pointing, header=header, site=site, **columns)
 
 
-def _read_through_gammapy(obs):
+def _read_through_gammapy(obs, location):
     events = obs.events
     columns, header = _columns_from_event_list(events)
     t_ref = obs.tmid
@@ -136,7 +137,8 @@ def _read_through_gammapy(obs):
         gti_starts=(obs.gti.time_start - t_ref).to_value(u.s),
         gti_stops=(obs.gti.time_stop - t_ref).to_value(u.s),
         livetime=float(obs.observation_live_time_duration.to_value(u.s)),
-        pointing=obs.get_pointing_icrs(t_ref), header=header)
+        pointing=obs.get_pointing_icrs(t_ref), header=header,
+        site=observation_location(obs, location, header))
 
 
 def _columns_from_hdu(hdu):
@@ -227,7 +229,7 @@ def run_arrays(obs, location=None, fov_edges=None, areas=(), rotation_limit=None
     if not hasattr(type(obs), "events") or not hasattr(type(obs), "gti"):
         raise BaccmodTypeError(f"expected gammapy Observation objects, got {type(obs).__name__}.")
     run = _read_run(obs, location)
-    site = observation_location(obs, location, run.header)
+    site = run.site
     livetime = run.livetime  # checked by the core when the run is added
     dt = run.dt
     _check_gti(obs.obs_id, dt, run.gti_starts, run.gti_stops)
