@@ -73,3 +73,13 @@ def test_reading_the_file_directly_equals_reading_through_gammapy(hess_dr1):
         np.testing.assert_allclose(fast.fov_lon, slow.fov_lon, atol=1e-3 * arcsec)
         np.testing.assert_allclose(fast.fov_lat, slow.fov_lat, atol=1e-3 * arcsec)
         assert fast.node_weights.sum() == pytest.approx(slow.node_weights.sum())
+
+
+@pytest.mark.realdata
+def test_a_run_carries_its_file_and_its_nearest_event_offset(hess_dr1):
+    on_disk = run_arrays(hess_dr1.obs(23523, required_irf=[]))
+    assert on_disk.source.endswith("hess_dl3_dr1_obs_id_023523.fits.gz")
+    assert on_disk.label == f"run 23523 (file {on_disk.source})"
+    assert on_disk.nearest_event_offset == pytest.approx(np.min(on_disk.offsets()), abs=1e-12)
+    in_memory = run_arrays(make_observation(1))
+    assert in_memory.source == "" and in_memory.label == "run 1"
