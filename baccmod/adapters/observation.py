@@ -365,6 +365,9 @@ def _nearest_offset(p_lon, p_lat, lon, lat):
 
 
 def _check_gti(label, dt, starts, stops):
+    if not (np.all(np.isfinite(starts)) and np.all(np.isfinite(stops))):
+        raise BaccmodValueError(f"{label}: a GTI start or stop is NaN or infinite; fix its GTI "
+                                "table or leave the run out.")
     if np.any(stops <= starts):
         raise BaccmodValueError(f"{label}: a GTI has zero or negative length; fix its GTI "
                                 "table or leave the run out.")

@@ -73,6 +73,10 @@ def gti_without_rows(hdus):
     put_table(hdus, "GTI", table[:0])
 
 
+def gti_start_nan(hdus):
+    hdus["GTI"].data["START"][0] = float("nan")
+
+
 def truncated(compress):
     def damage(hdus):
         raw = file_bytes(hdus, compress)
@@ -119,6 +123,7 @@ DAMAGES = {
     "unknown GTI START unit": (with_unit("START", "blah", "GTI"), "GTI column START is 'blah'",
                                "FITS unit"),
     "GTI without rows": (gti_without_rows, "GTI table has no rows", "good time intervals"),
+    "GTI start NaN": (gti_start_nan, "GTI start or stop is NaN", "fix its GTI table"),
     "no GTI HDU": (without_hdu("GTI"), "no GTI HDU", "Repair the file"),
     "no EVENTS HDU": (without_hdu("EVENTS"), "no EVENTS HDU", "Repair the file"),
     "truncated gzip file": (truncated(compress=True), "", "Repair the file"),
