@@ -1,6 +1,6 @@
 """gammapy ``Observation`` -> :class:`baccmod.core.model.RunArrays` (each run read once)."""
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -9,13 +9,14 @@ from astropy.coordinates import EarthLocation, SkyCoord
 from astropy.io import fits
 from astropy.table import Table
 from astropy.time import Time
-from gammapy.data import FixedPointingInfo
-from gammapy.utils.time import time_ref_from_dict
+from gammapy.data import FixedPointingInfo, PointingMode
+from gammapy.data.io import EventListReader
 
 from ..core import fov
 from ..core.exclusion import areas_near
-from ..core.model import RunArrays
+from ..core.model import RunArrays, run_label
 from ..errors import BaccmodTypeError, BaccmodValueError, MissingLocationError
+from . import dl3
 from .altaz import astrometry_context, icrs_to_cirs, observed_frame
 
 log = logging.getLogger(__name__)
@@ -56,16 +57,27 @@ def observation_location(obs, location=None, event_header=None):
         found = _location_from_obs_index(index_dir, obs.obs_id)
     if found is None:
         raise MissingLocationError(
-            f"run {obs.obs_id}: no observatory location in the observation, its event header "
-            "(GEOLON/GEOLAT/ALTITUDE) or the observation index. Give it with location=, e.g. "
+            f"{run_label(obs.obs_id, _run_source(obs))}: no observatory location in the "
+            "observation, its event header (GEOLON/GEOLAT/ALTITUDE) or the observation index. "
+            "Give it with location=, e.g. "
             "location=EarthLocation(lon=16.5002*u.deg, lat=-23.2717*u.deg, height=1835*u.m).")
     return found
 
 
 def _data_store_dir(obs):
-    hdu = obs.__dict__.get(_EVENTS_HDU_KEY)
-    base = getattr(hdu, "base_dir", None)
-    return Path(base) if base is not None and "_events" not in obs.__dict__ else None
+    base = getattr(_events_file(obs), "base_dir", None)
+    return Path(base) if base is not None else None
+
+
+def _events_file(obs):
+    """gammapy's location (HDULocation) of the run's events, None when they are in memory."""
+    return None if "_events" in obs.__dict__ else obs.__dict__.get(_EVENTS_HDU_KEY)
+
+
+def _run_source(obs):
+    """The run's events file, '' when its events are in memory."""
+    events_file = _events_file(obs)
+    return str(events_file.path()) if events_file is not None else ""
 
 
 @dataclass
@@ -82,6 +94,7 @@ class _RunRecord:
     pointing: SkyCoord    # ICRS, at t_ref
     header: object        # fits.Header or dict
     site: EarthLocation
+    source: str           # the run's events file, '' in memory
 
 
 def _read_run(obs, location):
@@ -90,72 +103,127 @@ def _read_run(obs, location):
     gammapy reads a data-store run lazily and, for events, at every access; its GTI, metadata
     and pointing each open the file again. Here each comes from memory when gammapy already
     holds it, else from one open of the run's file (the event header carries pointing, dead
-    time and site). Runs with a gammapy ``obs_filter`` are read through gammapy, which
-    applies the filter. Definitions follow gammapy: livetime = GTI sum x DEADC.
+    time and site). Runs with a gammapy ``obs_filter`` are filtered by gammapy.
+    Definitions follow gammapy: livetime = GTI sum x DEADC. Any problem of the run's content
+    is a BaccmodValueError naming the run and its file.
     """
-    if obs.obs_filter.time_filter is not None or obs.obs_filter.event_filters:
-        return _read_through_gammapy(obs, location)
+    events_file, source = _events_file(obs), _run_source(obs)
+    with dl3.reading(obs.obs_id, source):
+        if obs.obs_filter.time_filter is not None or obs.obs_filter.event_filters:
+            return _read_filtered(obs, location, events_file, source)
+        return _read_unfiltered(obs, location, events_file, source)
+
+
+def _read_unfiltered(obs, location, events_file, source):
     in_memory = {key for key in ("_events", "_gti", "_meta", "_pointing") if key in obs.__dict__}
-    events_file = None if "_events" in in_memory else obs.__dict__.get(_EVENTS_HDU_KEY)
     gti_file = None if "_gti" in in_memory else obs.__dict__.get(_GTI_HDU_KEY)
-    if "_events" not in in_memory and events_file is None:
-        return _read_through_gammapy(obs, location)
     if events_file is not None:
         with fits.open(events_file.path(), memmap=False) as hdul:
-            columns, header = _columns_from_hdu(hdul[events_file.hdu_name])
+            columns, header = dl3.events_from_hdu(
+                dl3.hdu_of(hdul, events_file.hdu_name, "events"), run_label(obs.obs_id, source))
             gti = _gti_seconds(obs, gti_file, hdul if _same_file(gti_file, events_file) else None)
     else:
-        columns, header = _columns_from_event_list(obs.events)
+        table = _in_memory_events(obs).table
+        columns, header = dl3.events_from_table(table), table.meta
         gti = _gti_seconds(obs, None, None)  # gammapy reads and keeps it
     gti_starts, gti_stops, gti_ref = gti
     t_ref = gti_ref + 0.5 * (gti_starts[0] + gti_stops[-1]) * u.s
     gti_shift = (gti_ref - t_ref).to_value(u.s)
-    if "_meta" in in_memory or "DEADC" not in header:
-        livetime = float(obs.observation_live_time_duration.to_value(u.s))
-    else:
-        livetime = float(np.sum(gti_stops - gti_starts) * header["DEADC"])
+    livetime = float(np.sum(gti_stops - gti_starts)) * _live_fraction(obs, header, gti)
     site = observation_location(obs, location, header)
-    if "_pointing" in in_memory or "RA_PNT" not in header:
-        pointing = obs.get_pointing_icrs(t_ref)
-    else:
-        pointing = FixedPointingInfo.from_fits_header(header).get_icrs(t_ref, site)
-    time = columns.pop("time")
-    dt = (time - t_ref).to_value(u.s) if isinstance(time, Time) else \
-        time + (time_ref_from_dict(header) - t_ref).to_value(u.s)
-    return _RunRecord(t_ref=t_ref, dt=np.asarray(dt, dtype=float),
+    return _RunRecord(t_ref=t_ref, dt=_seconds_since(columns.pop("time"), t_ref, header),
                       gti_starts=gti_starts + gti_shift, gti_stops=gti_stops + gti_shift,
-                      livetime=livetime, pointing=pointing, header=header, site=site, **columns)
+                      livetime=livetime, pointing=_fixed_pointing(obs, header, t_ref, site),
+                      header=header, site=site, source=source, **columns)
 
 
-def _read_through_gammapy(obs, location):
-    events = obs.events
-    columns, header = _columns_from_event_list(events)
+def _read_filtered(obs, location, events_file, source):
+    """A run with a gammapy ``obs_filter``: its events and GTI as gammapy filters them (the
+    file's columns and units checked first)."""
+    if events_file is not None:
+        with fits.open(events_file.path(), memmap=False) as hdul:
+            hdu = dl3.hdu_of(hdul, events_file.hdu_name, "events")
+            dl3.events_from_hdu(hdu, run_label(obs.obs_id, source))
+            events = EventListReader.from_gadf_hdu(hdu)
+    else:
+        events = _in_memory_events(obs)
+    table = obs.obs_filter.filter_events(events).table
+    columns = dl3.events_from_table(table)
+    gti = _gammapy_gti(obs)
     t_ref = obs.tmid
+    gti_starts = (gti.time_start - t_ref).to_value(u.s)
+    gti_stops = (gti.time_stop - t_ref).to_value(u.s)
+    fraction = _live_fraction(obs, table.meta, (gti_starts, gti_stops))
+    site = observation_location(obs, location, table.meta)
     return _RunRecord(
         t_ref=t_ref, ra=columns["ra"], dec=columns["dec"], energy=columns["energy"],
-        dt=np.asarray((columns["time"] - t_ref).to_value(u.s), dtype=float),
-        gti_starts=(obs.gti.time_start - t_ref).to_value(u.s),
-        gti_stops=(obs.gti.time_stop - t_ref).to_value(u.s),
-        livetime=float(obs.observation_live_time_duration.to_value(u.s)),
-        pointing=obs.get_pointing_icrs(t_ref), header=header,
-        site=observation_location(obs, location, header))
+        dt=_seconds_since(columns["time"], t_ref, table.meta), gti_starts=gti_starts,
+        gti_stops=gti_stops,
+        livetime=float(np.sum(gti_stops - gti_starts)) * fraction
+        * float(obs.obs_filter.livetime_fraction),
+        pointing=_fixed_pointing(obs, table.meta, t_ref, site), header=table.meta, site=site,
+        source=source)
 
 
-def _columns_from_hdu(hdu):
-    """Event columns of an EVENTS HDU: ra, dec (deg), energy (TeV), time (s, header ref)."""
-    data, header = hdu.data, hdu.header  # header cards are parsed only when read
-    energy_unit = u.Unit(header.get(f"TUNIT{data.names.index('ENERGY') + 1}", "TeV"))
-    return {"ra": np.array(data["RA"], dtype=float), "dec": np.array(data["DEC"], dtype=float),
-            "energy": (np.array(data["ENERGY"], dtype=float) * energy_unit).to_value(u.TeV),
-            "time": np.array(data["TIME"], dtype=float)}, header
+def _in_memory_events(obs):
+    """The run's unfiltered gammapy EventList held in memory."""
+    events = obs.__dict__.get("_events")
+    if events is None:
+        raise dl3.RunProblem("it has no event list", "Give it its events (an EVENTS HDU in "
+                             "the HDU index, or Observation(events=EventList(...))).")
+    return events
 
 
-def _columns_from_event_list(events):
-    """Event columns of a gammapy EventList (time as astropy Time)."""
-    table = events.table
-    return {"ra": np.asarray(table["RA"], dtype=float), "dec": np.asarray(table["DEC"], dtype=float),
-            "energy": events.energy.to_value(u.TeV).astype(float),
-            "time": events.time}, table.meta
+def _seconds_since(time, t_ref, header):
+    """Event times (astropy Time, or s from the header's time reference) in s from t_ref."""
+    if isinstance(time, Time):
+        return np.asarray((time - t_ref).to_value(u.s), dtype=float)
+    return time + (dl3.time_reference(header, "EVENTS") - t_ref).to_value(u.s)
+
+
+def _live_fraction(obs, header, gti):
+    """Livetime / GTI time of a run: 1 - gammapy's dead-time fraction when gammapy holds the
+    run's metadata, else the EVENTS header's DEADC; refused outside (0, 1]."""
+    gti_seconds = float(np.sum(gti[1] - gti[0]))
+    if "_meta" in obs.__dict__:
+        dead = float(obs.observation_dead_time_fraction)
+        fraction, origin = 1.0 - dead, f"dead-time fraction {dead}"
+    else:
+        fraction = dl3.header_number(header, "DEADC", "the live fraction, LIVETIME / ONTIME")
+        origin = f"DEADC = {fraction}"
+    dl3.check_live_fraction(fraction, origin, gti_seconds)
+    return fraction
+
+
+def _fixed_pointing(obs, header, t_ref, site):
+    """The run's ICRS pointing at t_ref: gammapy's when it holds one, else from RA_PNT/DEC_PNT.
+    Only pointings fixed on the sky are accepted."""
+    dl3.check_fixed_pointing_mode(header.get("OBS_MODE"))
+    if "_pointing" in obs.__dict__:
+        pointing = obs.__dict__["_pointing"]
+        if not isinstance(pointing, FixedPointingInfo) or pointing.mode != PointingMode.POINTING:
+            raise dl3.RunProblem(
+                f"its pointing is {_pointing_kind(pointing)}, not a position fixed on the sky; "
+                "baccmod follows no pointing table",
+                "Give the run FixedPointingInfo(fixed_icrs=SkyCoord(ra, dec)) if it tracked a "
+                "fixed sky position; else leave it out.")
+        icrs = obs.get_pointing_icrs(t_ref)
+        if not np.all(np.isfinite([icrs.ra.deg, icrs.dec.deg])):
+            raise dl3.RunProblem(f"its pointing is RA {icrs.ra.deg}, Dec {icrs.dec.deg} deg",
+                                 "Give it a finite fixed_icrs pointing.")
+        return icrs
+    ra = dl3.header_number(header, "RA_PNT", "the pointing's RA, deg")
+    dec = dl3.header_number(header, "DEC_PNT", "the pointing's Dec, deg")
+    if abs(dec) > 90:
+        raise dl3.RunProblem(f"its pointing DEC_PNT = {dec} deg is not a declination",
+                             "Correct DEC_PNT in its EVENTS header.")
+    return FixedPointingInfo(fixed_icrs=SkyCoord(ra * u.deg, dec * u.deg)).get_icrs(t_ref, site)
+
+
+def _pointing_kind(pointing):
+    if isinstance(pointing, FixedPointingInfo):
+        return f"fixed in {pointing.mode.name} mode (fixed AltAz)"
+    return f"a {type(pointing).__name__}"
 
 
 def _same_file(a, b):
@@ -166,18 +234,22 @@ def _gti_seconds(obs, gti_file, open_hdul):
     """GTI starts and stops (s) and their reference time: from the open events file when the
     GTI is in it, else through gammapy (which keeps it)."""
     if gti_file is None or open_hdul is None:
-        gti = obs.gti
+        gti = _gammapy_gti(obs)
         ref = gti.time_ref
-        return ((gti.time_start - ref).to_value(u.s), (gti.time_stop - ref).to_value(u.s), ref)
-    return _gti_from_hdu(open_hdul[gti_file.hdu_name])
+        return (gti.time_start - ref).to_value(u.s), (gti.time_stop - ref).to_value(u.s), ref
+    starts, stops, ref = dl3.gti_from_hdu(dl3.hdu_of(open_hdul, gti_file.hdu_name, "GTI"))
+    dl3.check_gti_rows(starts)
+    return starts, stops, ref
 
 
-def _gti_from_hdu(hdu):
-    unit = u.Unit(hdu.header.get("TIMEUNIT", "s"))
-    starts = (np.array(hdu.data["START"], dtype=float) * unit).to_value(u.s)
-    stops = (np.array(hdu.data["STOP"], dtype=float) * unit).to_value(u.s)
-    order = np.argsort(starts)
-    return starts[order], stops[order], time_ref_from_dict(hdu.header)
+def _gammapy_gti(obs):
+    """gammapy's GTI of a run (it logs and gives None when the GTI HDU is missing)."""
+    gti = obs.gti
+    if gti is None:
+        raise dl3.RunProblem("it has no GTI", "Give the run its good time intervals (a GTI HDU "
+                             "in the HDU index).")
+    dl3.check_gti_rows(gti.time_start)
+    return gti
 
 
 def _location_from_meta(meta):
@@ -229,15 +301,18 @@ def run_arrays(obs, location=None, fov_edges=None, areas=(), rotation_limit=None
     if not hasattr(type(obs), "events") or not hasattr(type(obs), "gti"):
         raise BaccmodTypeError(f"expected gammapy Observation objects, got {type(obs).__name__}.")
     run = _read_run(obs, location)
+    label = run_label(obs.obs_id, run.source)
+    run = _usable_events(run, label)
     site = run.site
     livetime = run.livetime  # checked by the core when the run is added
     dt = run.dt
-    _check_gti(obs.obs_id, dt, run.gti_starts, run.gti_stops)
+    _check_gti(label, dt, run.gti_starts, run.gti_stops)
     p_lon, p_lat = float(run.pointing.ra.rad), float(run.pointing.dec.rad)
     lon, lat = np.deg2rad(run.ra), np.deg2rad(run.dec)
     energy = run.energy
     arrays = dict(obs_id=int(obs.obs_id), livetime=livetime, energy=energy, lon=lon, lat=lat,
-                  pointing_lon=p_lon, pointing_lat=p_lat)
+                  pointing_lon=p_lon, pointing_lat=p_lat, source=run.source,
+                  nearest_event_offset=_nearest_offset(p_lon, p_lat, lon, lat))
     if fov_edges is not None or track:
         astrom = astrometry_context(run.t_ref, site)
         frame = observed_frame(astrom)
@@ -261,15 +336,46 @@ def run_arrays(obs, location=None, fov_edges=None, areas=(), rotation_limit=None
     return RunArrays(**arrays)
 
 
-def _check_gti(obs_id, dt, starts, stops):
+def _usable_events(run, label):
+    """The run without its events with a non-finite RA, DEC, ENERGY or TIME or out of range
+    (ENERGY <= 0, |DEC| > 90 deg), reported in one warning (``label`` names the run); a run
+    left without events is reported too (it adds only its livetime)."""
+    finite = np.isfinite(run.ra) & np.isfinite(run.dec) & np.isfinite(run.energy) \
+        & np.isfinite(run.dt)
+    in_range = (run.energy > 0) & (np.abs(run.dec) <= 90)
+    keep = finite & in_range
+    n_read, n_kept = keep.size, int(np.count_nonzero(keep))
+    if n_kept < n_read:
+        n_not_finite = n_read - int(np.count_nonzero(finite))
+        log.warning("%s: %d of its %d events are left out: %d with a NaN or infinite RA, DEC, "
+                    "ENERGY or TIME, %d out of range (ENERGY <= 0 or |DEC| > 90 deg).", label,
+                    n_read - n_kept, n_read, n_not_finite, n_read - n_kept - n_not_finite)
+        run = replace(run, ra=run.ra[keep], dec=run.dec[keep], energy=run.energy[keep],
+                      dt=run.dt[keep])
+    if n_kept == 0:
+        log.warning("%s: no usable event (%d in its event list); it adds only its livetime "
+                    "(%.1f s) to the model, which lowers the model's rate. Leave the run out "
+                    "unless that is intended.", label, n_read, run.livetime)
+    return run
+
+
+def _nearest_offset(p_lon, p_lat, lon, lat):
+    """Smallest angular distance (rad) of the events from the pointing; inf without events."""
+    return float(np.min(fov.angular_separation(p_lon, p_lat, lon, lat))) if lon.size else np.inf
+
+
+def _check_gti(label, dt, starts, stops):
+    if not (np.all(np.isfinite(starts)) and np.all(np.isfinite(stops))):
+        raise BaccmodValueError(f"{label}: a GTI start or stop is NaN or infinite; fix its GTI "
+                                "table or leave the run out.")
     if np.any(stops <= starts):
-        raise BaccmodValueError(f"run {obs_id}: a GTI has zero or negative length; fix its GTI "
+        raise BaccmodValueError(f"{label}: a GTI has zero or negative length; fix its GTI "
                                 "table or leave the run out.")
     if dt.size == 0:
         return
     if stops.max() < dt.min() or starts.min() > dt.max():
         raise BaccmodValueError(
-            f"run {obs_id}: its GTIs lie outside the time span of its events; the GTI or the "
+            f"{label}: its GTIs lie outside the time span of its events; the GTI or the "
             "event times use another time reference. Fix the run's files or leave it out.")
     inside = np.zeros(dt.size, dtype=bool)
     for a, b in zip(starts, stops):
@@ -278,8 +384,7 @@ def _check_gti(obs_id, dt, starts, stops):
     if n_outside:
         # a few events on a GTI boundary are common (rounding of TSTOP); many are suspicious
         level = logging.WARNING if n_outside > 0.01 * dt.size else logging.DEBUG
-        log.log(level, "run %s: %d of %d events lie outside its GTIs.", obs_id, n_outside,
-                dt.size)
+        log.log(level, "%s: %d of %d events lie outside its GTIs.", label, n_outside, dt.size)
 
 
 def _rotation_nodes(starts, stops, pointing, pointing_cirs, astrom, frame, rotation_limit,

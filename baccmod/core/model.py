@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 TEV_TO_MEV = 1e6
 
 
+def run_label(obs_id, source=""):
+    """How messages name a run: "run <obs_id>", with "(file <source>)" when it has one."""
+    return f"run {obs_id} (file {source})" if source else f"run {obs_id}"
+
+
 @dataclass(frozen=True)
 class RunArrays:
     """One run as plain arrays.
@@ -54,6 +59,11 @@ class RunArrays:
     track_times, track_cos_zenith, track_azimuth : ndarray, shape (n_track,), optional
         The pointing's cos(zenith) and azimuth (rad, North through East) at times (s from the
         reference time) spanning the GTIs; needed for zenith binning and per-run models.
+    source : str
+        The run's file, for messages ('' in memory).
+    nearest_event_offset : float, optional
+        Smallest distance (rad) of any event of the whole run from its pointing (pieces of a
+        run keep the run's); None: that of ``lon``, ``lat``.
     """
     obs_id: int
     livetime: float
@@ -73,10 +83,17 @@ class RunArrays:
     track_times: Optional[np.ndarray] = None
     track_cos_zenith: Optional[np.ndarray] = None
     track_azimuth: Optional[np.ndarray] = None
+    source: str = ""
+    nearest_event_offset: Optional[float] = None
 
     def offsets(self):
         """Angular distance of each event from the pointing, rad."""
         return angular_separation(self.pointing_lon, self.pointing_lat, self.lon, self.lat)
+
+    @property
+    def label(self):
+        """The run as messages name it (see :func:`run_label`)."""
+        return run_label(self.obs_id, self.source)
 
 
 @dataclass(frozen=True)
@@ -154,6 +171,7 @@ class _Accumulator:
         self.counts = np.zeros(shape)
         self.spatial_exposure = np.zeros(self.spatial_shape)  # s sr
         self.livetime = 0.0
+        self._reported_off_field = set()  # obs_ids warned about by _warn_if_off_field
 
     def empty_copy(self):
         """An accumulator of the same binning with nothing added."""
@@ -171,11 +189,12 @@ class _Accumulator:
         normalisation (:class:`RunContribution`)."""
         if not run.livetime > 0:
             raise BaccmodValueError(
-                f"run {run.obs_id}: livetime is {run.livetime} s; it must be positive. "
+                f"{run.label}: livetime is {run.livetime} s; it must be positive. "
                 "Check the run's GTI and dead-time header, or leave the run out.")
         areas = exclusion.areas_near(list(areas), run.pointing_lon, run.pointing_lat,
                                      self.max_offset)
         offsets = run.offsets()
+        self._warn_if_off_field(run, offsets)
         keep = ~exclusion.excluded_mask(run.lon, run.lat, offsets, areas,
                                         run.pointing_lon, run.pointing_lat)
         norm = norm_energy_range is not None
@@ -189,10 +208,25 @@ class _Accumulator:
                 & (offsets < self.norm_offset)
             result.norm_counts = float(np.count_nonzero(selected))
             result.norm_solid_angle = self.solid_angle * norm_fraction
-        log.log(15, "run %s: %d events, %d counted, livetime %.1f s, mean unexcluded "
-                "fraction %.3f", run.obs_id, run.energy.size, int(counts.sum()), run.livetime,
+        log.log(15, "%s: %d events, %d counted, livetime %.1f s, mean unexcluded "
+                "fraction %.3f", run.label, run.energy.size, int(counts.sum()), run.livetime,
                 float(np.mean(fraction)))
         return result
+
+    def _warn_if_off_field(self, run, offsets):
+        """Warn (once per run) when a run has events but none within the model's largest
+        offset: the sign of a wrong pointing. Such a run adds only its livetime."""
+        nearest = run.nearest_event_offset
+        if nearest is None:
+            nearest = float(np.min(offsets)) if offsets.size else np.inf
+        if np.isfinite(nearest) and nearest >= self.max_offset \
+                and run.obs_id not in self._reported_off_field:
+            self._reported_off_field.add(run.obs_id)
+            log.warning("%s: none of its events lies within %.2f deg of its pointing (the "
+                        "model's field); the nearest is %.2f deg away. Its pointing "
+                        "(RA_PNT/DEC_PNT) is probably wrong; the run adds only its livetime, "
+                        "which lowers the model's rate. Correct the pointing or leave the run "
+                        "out.", run.label, np.degrees(self.max_offset), np.degrees(nearest))
 
     def add(self, run, areas=()):
         """Add one run's counts and exposure. ``areas``: list of ExcludedArea."""

@@ -73,3 +73,27 @@ def test_reading_the_file_directly_equals_reading_through_gammapy(hess_dr1):
         np.testing.assert_allclose(fast.fov_lon, slow.fov_lon, atol=1e-3 * arcsec)
         np.testing.assert_allclose(fast.fov_lat, slow.fov_lat, atol=1e-3 * arcsec)
         assert fast.node_weights.sum() == pytest.approx(slow.node_weights.sum())
+
+
+@pytest.mark.realdata
+def test_a_run_carries_its_file_and_its_nearest_event_offset(hess_dr1):
+    on_disk = run_arrays(hess_dr1.obs(23523, required_irf=[]))
+    assert on_disk.source.endswith("hess_dl3_dr1_obs_id_023523.fits.gz")
+    assert on_disk.label == f"run 23523 (file {on_disk.source})"
+    assert on_disk.nearest_event_offset == pytest.approx(np.min(on_disk.offsets()), abs=1e-12)
+    in_memory = run_arrays(make_observation(1))
+    assert in_memory.source == "" and in_memory.label == "run 1"
+
+
+@pytest.mark.realdata
+def test_a_time_filtered_run_keeps_what_gammapy_keeps(hess_dr1):
+    from astropy.time import Time
+    from gammapy.data import ObservationFilter
+    run = hess_dr1.obs(23523, required_irf=[])
+    start = run.tstart
+    run.obs_filter = ObservationFilter(time_filter=Time([start + 100 * u.s, start + 700 * u.s]))
+    arrays = run_arrays(run)
+    assert arrays.livetime == pytest.approx(run.observation_live_time_duration.to_value(u.s))
+    assert arrays.livetime == pytest.approx(600 * run.events.table.meta["DEADC"])
+    np.testing.assert_allclose(arrays.energy, run.events.energy.to_value(u.TeV), rtol=1e-12)
+    assert 0 < arrays.energy.size < len(hess_dr1.obs(23523, required_irf=[]).events.table)
