@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 
 #: Event columns a model needs.
 EVENT_COLUMNS = ("RA", "DEC", "ENERGY", "TIME")
-#: OBS_MODE values of a pointing fixed on the sky (GADF's POINTING, H.E.S.S.'s WOBBLE).
-FIXED_POINTING_MODES = ("POINTING", "WOBBLE")
+#: OBS_MODE values of a pointing fixed on the sky (GADF's POINTING, H.E.S.S.'s WOBBLE, and
+#: the ON/OFF runs of an on-off observation, which track a fixed sky position too).
+FIXED_POINTING_MODES = ("POINTING", "WOBBLE", "ON", "OFF")
 _TIME_REFERENCE_KEYS = ("MJDREFI", "MJDREFF")
 _FIX_FILE = "Repair the file (or copy it again from its source), or leave the run out."
 _DAMAGED_FILE = ("the file is truncated, corrupted or not a GADF DL3 run (check it with "

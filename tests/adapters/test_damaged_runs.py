@@ -196,7 +196,7 @@ def test_a_plain_fits_file_is_named_too(tmp_path, dr1_dir):
     assert_names_run_file_and_fix(error, "run_023523.fits", "no DEADC", "Add DEADC")
 
 
-@pytest.mark.parametrize("mode", ["WOBBLE", "wobble", "POINTING", "Pointing", None])
+@pytest.mark.parametrize("mode", ["WOBBLE", "wobble", "POINTING", "Pointing", "ON", "off", None])
 def test_fixed_sky_pointing_modes_are_read(mode, tmp_path, dr1_dir):
     damage = without_key("OBS_MODE") if mode is None else with_key("OBS_MODE", mode)
     runs = damaged_runs(tmp_path, dr1_dir, damage)
