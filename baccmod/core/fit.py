@@ -28,7 +28,6 @@ from typing import Callable, Optional
 
 import numpy as np
 from iminuit import Minuit
-from scipy.special import xlogy
 
 from ..errors import BaccmodValueError
 from .rate import fill_unexposed
@@ -255,8 +254,10 @@ def neg_log_likelihood(counts, expected, mask=None):
 
 
 def _saturated_constant(counts):
-    """sum(n ln n - n): the part of the statistic that does not depend on the model."""
-    return float(np.sum(xlogy(counts, counts) - counts))
+    """sum(n ln n - n) (0 ln 0 = 0): the part of the statistic that does not depend on the
+    model."""
+    positive = counts[counts > 0]
+    return float(np.sum(positive * np.log(positive)) - np.sum(counts))
 
 
 def _statistic(counts, expected, constant):
