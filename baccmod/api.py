@@ -179,12 +179,13 @@ class _AcceptanceMapCreator:
                 f"{self.initial_cos_zenith_binning}", "raise initial_cos_zenith_binning to at "
                 f"least {EARTH_ROTATION_RATE * 3600.0 / (MAX_PIECES_PER_RUN - 1):.2g}")
 
-    def _check_run_work(self, run, n_pieces):
+    def _check_run_work(self, run, n_pieces, per_run_model=False):
         """Refuse a run (once read, before its heavy work) whose work exceeds the limits of
-        :mod:`baccmod.limits`; ``n_pieces``: the pieces it is cut into (1 when it is not)."""
+        :mod:`baccmod.limits`; ``n_pieces``: the pieces it is cut into (1 when it is not);
+        ``per_run_model``: the run gets its own model (made of mini-IRF pieces)."""
         check_run_pieces(run.obs_id, n_pieces, "zenith_binning_run_splitting or "
                          "azimuth_east_west_splitting", "raise initial_cos_zenith_binning")
-        if self.use_mini_irf_computation and run.gti_starts is not None:
+        if self.use_mini_irf_computation and per_run_model:
             check_run_pieces(run.obs_id, equal_piece_count(
                 run, self.mini_irf_time_resolution.to_value(u.s)),
                 f"mini_irf_time_resolution={self.mini_irf_time_resolution:g}",
@@ -301,7 +302,7 @@ class _AcceptanceMapCreator:
         for obs in progress(observations, desc="runs"):
             run = self._read(obs, track=split or summarize)
             cuts = self._model_cut_times(run) if split else np.empty(0)
-            self._check_run_work(run, cuts.size + 1)
+            self._check_run_work(run, cuts.size + 1, per_run_model=summarize)
             pieces = split_run(run, cuts) if split else [(run, 0.0)]
             whole = None
             if summarize and len(pieces) > 1:
@@ -567,8 +568,8 @@ class Grid3DAcceptanceMapCreator(_AcceptanceMapCreator):
         """The sub-pixel grid is integrated for exclusions and for the run-wise norms."""
         check_sub_pixels(self._sub_pixel_count(), self.oversample_map)
 
-    def _check_run_work(self, run, n_pieces):
-        super()._check_run_work(run, n_pieces)
+    def _check_run_work(self, run, n_pieces, per_run_model=False):
+        super()._check_run_work(run, n_pieces, per_run_model)
         n_nodes = 0 if run.node_times is None else run.node_times.size
         # without time nodes no exclusion reaches the run: the grid is integrated once
         check_run_exclusion_work(run.obs_id, self._sub_pixel_count(), n_nodes,

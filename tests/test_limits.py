@@ -117,3 +117,13 @@ def test_a_run_cut_in_too_many_zenith_pieces_is_refused_naming_it(creator, monke
                                                 r"azimuth_east_west_splitting cuts it into .*"
                                                 r"raise initial_cos_zenith_binning"):
         maker.create_model_cos_zenith_binned([make_observation(4)])
+
+
+def test_mini_irf_pieces_do_not_count_for_off_runs(monkeypatch):
+    maker = RadialAcceptanceMapCreator(ENERGY, OFFSET, use_mini_irf_computation=True,
+                                       mini_irf_time_resolution=1 * u.min)
+    monkeypatch.setattr(limits, "MAX_PIECES_PER_RUN", 5)
+    off = [make_observation(8, duration=600.0)]       # 10 pieces if it got its own model
+    models = maker.create_acceptance_map_per_observation(
+        [make_observation(9, duration=240.0)], off_observations=off, zenith_binning=True)
+    assert list(models) == [9]
