@@ -26,7 +26,7 @@ from .core.split import azimuth_at, cos_zenith_at, equal_piece_count, split_run
 from .core.zenith import angle_crossing_times, edge_crossing_times, fine_cos_zenith_edges
 from .core.zenith_interpolation import check_interpolation_kind
 from .errors import BaccmodTypeError, BaccmodValueError
-from .limits import (MAX_FINE_COS_ZENITH_BINS, MAX_PIECES_PER_RUN, MAX_SUB_PIXELS,
+from .limits import (MAX_PIECES_PER_RUN, MAX_SUB_PIXELS, check_fine_bin_width,
                      check_pieces_per_hour, check_run_exclusion_work, check_run_pieces,
                      check_sub_pixels)
 from .options import check_flag, check_location, check_number, check_quantity
@@ -108,20 +108,11 @@ class _AcceptanceMapCreator:
         if min_run_per_cos_zenith_bin is not None:
             cos_zenith_binning_method = "min_n_observation"
             cos_zenith_binning_parameter_value = min_run_per_cos_zenith_bin
-        if not isinstance(cos_zenith_binning_method, str):
-            raise BaccmodTypeError("cos_zenith_binning_method must be a string (one of "
-                                   f"{', '.join(BINNING_METHODS)}), got "
-                                   f"{cos_zenith_binning_method!r}.")
-        self.cos_zenith_binning_method = check_binning_method(cos_zenith_binning_method)
+        self.cos_zenith_binning_method = _check_method(cos_zenith_binning_method)
         self.cos_zenith_binning_parameter_value = _check_threshold(
             cos_zenith_binning_parameter_value, self.cos_zenith_binning_method)
-        self.initial_cos_zenith_binning = check_number(
-            initial_cos_zenith_binning, "initial_cos_zenith_binning", low=0.0, high=1.0)
-        if 1 / self.initial_cos_zenith_binning > MAX_FINE_COS_ZENITH_BINS:
-            raise BaccmodValueError(
-                f"initial_cos_zenith_binning={initial_cos_zenith_binning} makes more than "
-                f"{MAX_FINE_COS_ZENITH_BINS} fine cos(zenith) bins (baccmod.limits."
-                f"MAX_FINE_COS_ZENITH_BINS): use at least {1 / MAX_FINE_COS_ZENITH_BINS:g}.")
+        self.initial_cos_zenith_binning = check_fine_bin_width(check_number(
+            initial_cos_zenith_binning, "initial_cos_zenith_binning", low=0.0, high=1.0))
         self._fine_cos_zenith_edges = fine_cos_zenith_edges(self.initial_cos_zenith_binning)
         self.max_angular_separation_wobble = check_quantity(
             max_angular_separation_wobble, "max_angular_separation_wobble", u.deg,
@@ -610,6 +601,13 @@ def _check_covers(computation, target):
     if t_lo < lo * (1 - 1e-9) or t_hi > hi * (1 + 1e-9):
         raise BaccmodValueError("energy_axis_computation must cover energy_axis: "
                                 f"[{lo}, {hi}] TeV does not contain [{t_lo}, {t_hi}] TeV.")
+
+
+def _check_method(method):
+    if not isinstance(method, str):
+        raise BaccmodTypeError("cos_zenith_binning_method must be a string (one of "
+                               f"{', '.join(BINNING_METHODS)}), got {method!r}.")
+    return check_binning_method(method)
 
 
 def _check_threshold(value, method):

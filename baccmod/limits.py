@@ -6,7 +6,7 @@ constructor when the options alone decide it, and when a run is read (before its
 when it depends on the run; the error names the options that lower the work.
 
 The numbers were chosen on a 2-core machine, where the 3D exclusion integration takes about
-35 ns per sub-pixel and time node: a run at the limit takes about a minute.
+25-35 ns per sub-pixel and time node: a run at the limit takes about a minute.
 """
 from .errors import BaccmodValueError
 
@@ -32,6 +32,17 @@ def check_sub_pixels(count, oversample_map):
             f"exclusions, more than the limit of {MAX_SUB_PIXELS:.3g} "
             f"(baccmod.limits.MAX_SUB_PIXELS): lower oversample_map (to about {largest}) or use "
             "fewer offset bins.")
+
+
+def check_fine_bin_width(width):
+    """``width`` (initial_cos_zenith_binning) if it makes at most
+    :data:`MAX_FINE_COS_ZENITH_BINS` fine bins, else raise."""
+    if 1 / width > MAX_FINE_COS_ZENITH_BINS:
+        raise BaccmodValueError(
+            f"initial_cos_zenith_binning={width} makes more than {MAX_FINE_COS_ZENITH_BINS} fine "
+            "cos(zenith) bins (baccmod.limits.MAX_FINE_COS_ZENITH_BINS): use at least "
+            f"{1 / MAX_FINE_COS_ZENITH_BINS:g}.")
+    return width
 
 
 def check_pieces_per_hour(pieces_per_hour, options, fix):
