@@ -154,6 +154,9 @@ clean_interpolated_rate`.
         self._models[zenith] = copy.deepcopy(model)
         self._stack = None
 
+    def __contains__(self, zenith):
+        return _check_zenith(zenith) in self._models  # without copying the model
+
     def __delitem__(self, zenith):
         del self._models[_check_zenith(zenith)]
         self._stack = None
