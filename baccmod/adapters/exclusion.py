@@ -83,7 +83,8 @@ def _check_region(region, label):
             finite = np.isfinite(spherical.lon.deg) & np.isfinite(spherical.lat.deg)
             if not np.all(finite):
                 raise BaccmodValueError(f"{label}: {name} holds a non-finite position "
-                                        f"({value}); give finite coordinates.")
+                                        f"({np.size(finite) - np.count_nonzero(finite)} of "
+                                        f"{np.size(finite)}); give finite coordinates.")
         elif isinstance(value, u.Quantity) and not np.all(np.isfinite(value)):
             raise BaccmodValueError(f"{label}: {name} is {value}; it must be finite.")
 
