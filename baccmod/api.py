@@ -7,23 +7,29 @@ Both read each run once into arrays (``baccmod.adapters``), accumulate counts an
 definitions.
 """
 import logging
-import numbers
 
 import numpy as np
 from astropy import units as u
 
 from .adapters.exclusion import excluded_areas
-from .adapters.irf import background_2d, background_3d, fov_axes
+from .adapters.irf import RATE_UNIT, background_2d, background_3d, check_model_rates, fov_axes
 from .adapters.observation import run_arrays
+from .adapters.run_list import observation_list
 from .collection import (AZIMUTH_SIDES, BackgroundCollectionZenith,
                          BackgroundCollectionZenithSplitAzimuth)
-from .core.binned import ZenithBinnedAccumulator, check_binning_method
+from .core.binned import BINNING_METHODS, ZenithBinnedAccumulator, check_binning_method
+from .core.exclusion import grid_sub_pixel_count, ring_sub_cell_count
+from .core.fov import EARTH_ROTATION_RATE
 from .core.model import (TEV_TO_MEV, GridAccumulator, RadialAccumulator, RunSummary,
                          model_rate)
-from .core.split import azimuth_at, cos_zenith_at, split_run
+from .core.split import azimuth_at, cos_zenith_at, equal_piece_count, split_run
 from .core.zenith import angle_crossing_times, edge_crossing_times, fine_cos_zenith_edges
 from .core.zenith_interpolation import check_interpolation_kind
 from .errors import BaccmodTypeError, BaccmodValueError
+from .limits import (MAX_PIECES_PER_RUN, MAX_SUB_PIXELS, check_fine_bin_width,
+                     check_pieces_per_hour, check_run_exclusion_work, check_run_pieces,
+                     check_sub_pixels)
+from .options import check_flag, check_location, check_number, check_quantity
 from .per_run import SIDE_BOUNDARIES, per_run_models
 from .progress import progress
 
@@ -89,42 +95,48 @@ class _AcceptanceMapCreator:
             else _check_energy_axis(energy_axis_computation, "energy_axis_computation"))
         _check_covers(self.energy_axis_computation, self.energy_axis)
         self.offset_axis = self._check_offset_axis(offset_axis)
-        if isinstance(oversample_map, bool) or not isinstance(oversample_map, numbers.Integral) \
-                or oversample_map < 1:
-            raise BaccmodValueError(f"oversample_map must be an integer >= 1, got "
-                                    f"{oversample_map!r}.")
-        self.oversample_map = int(oversample_map)
+        self.oversample_map = check_number(oversample_map, "oversample_map", low=1,
+                                           low_open=False, integer=True)
         self.exclude_regions = exclude_regions
         self._areas = excluded_areas(exclude_regions)
-        self.location = location
-        if not 0 < float(max_fraction_pixel_rotation_fov) <= 1:
-            raise BaccmodValueError("max_fraction_pixel_rotation_fov must be in (0, 1].")
-        self.max_fraction_pixel_rotation_fov = float(max_fraction_pixel_rotation_fov)
-        self.time_resolution = u.Quantity(time_resolution, u.s)
+        self.location = check_location(location)
+        self.max_fraction_pixel_rotation_fov = check_number(
+            max_fraction_pixel_rotation_fov, "max_fraction_pixel_rotation_fov", low=0.0,
+            high=1.0, high_open=False)
+        self.time_resolution = check_quantity(time_resolution, "time_resolution", u.s,
+                                              "0.1 * u.s")
         if min_run_per_cos_zenith_bin is not None:
             cos_zenith_binning_method = "min_n_observation"
             cos_zenith_binning_parameter_value = min_run_per_cos_zenith_bin
-        self.cos_zenith_binning_method = check_binning_method(cos_zenith_binning_method)
-        self.cos_zenith_binning_parameter_value = _positive(
-            cos_zenith_binning_parameter_value, "cos_zenith_binning_parameter_value")
-        self.initial_cos_zenith_binning = float(initial_cos_zenith_binning)
+        self.cos_zenith_binning_method = _check_method(cos_zenith_binning_method)
+        self.cos_zenith_binning_parameter_value = _check_threshold(
+            cos_zenith_binning_parameter_value, self.cos_zenith_binning_method)
+        self.initial_cos_zenith_binning = check_fine_bin_width(check_number(
+            initial_cos_zenith_binning, "initial_cos_zenith_binning", low=0.0, high=1.0))
         self._fine_cos_zenith_edges = fine_cos_zenith_edges(self.initial_cos_zenith_binning)
-        self.max_angular_separation_wobble = u.Quantity(max_angular_separation_wobble, u.deg)
-        self.zenith_binning_run_splitting = bool(zenith_binning_run_splitting)
-        self.use_mini_irf_computation = bool(use_mini_irf_computation)
-        self.mini_irf_time_resolution = u.Quantity(mini_irf_time_resolution, u.s)
-        _positive(self.mini_irf_time_resolution.value, "mini_irf_time_resolution")
-        self.azimuth_east_west_splitting = bool(azimuth_east_west_splitting)
+        self.max_angular_separation_wobble = check_quantity(
+            max_angular_separation_wobble, "max_angular_separation_wobble", u.deg,
+            "0.4 * u.deg")
+        self.zenith_binning_run_splitting = check_flag(zenith_binning_run_splitting,
+                                                       "zenith_binning_run_splitting")
+        self.use_mini_irf_computation = check_flag(use_mini_irf_computation,
+                                                   "use_mini_irf_computation")
+        self.mini_irf_time_resolution = check_quantity(
+            mini_irf_time_resolution, "mini_irf_time_resolution", u.s, "1 * u.min")
+        self.azimuth_east_west_splitting = check_flag(azimuth_east_west_splitting,
+                                                      "azimuth_east_west_splitting")
         self.interpolation_zenith_type = check_interpolation_kind(interpolation_zenith_type,
                                                                   "interpolation_zenith_type")
-        self.activate_interpolation_zenith_cleaning = activate_interpolation_zenith_cleaning
+        self.activate_interpolation_zenith_cleaning = check_flag(
+            activate_interpolation_zenith_cleaning, "activate_interpolation_zenith_cleaning")
         self.interpolation_cleaning_energy_relative_threshold = \
             interpolation_cleaning_energy_relative_threshold
         self.interpolation_cleaning_spatial_relative_threshold = \
             interpolation_cleaning_spatial_relative_threshold
         # the zenith collections validate their interpolation settings: check them now
         BackgroundCollectionZenith(**self._collection_settings())
-        self.verbose = bool(verbose)
+        self.verbose = check_flag(verbose, "verbose")
+        self._check_work_limits()
         self.counts = None
         self.exposure = None
         self.livetime = None
@@ -141,12 +153,44 @@ class _AcceptanceMapCreator:
                                     f"{axis.edges[0]}.")
         return axis
 
+    def _check_work_limits(self):
+        """Refuse options whose work exceeds :mod:`baccmod.limits` whatever the runs."""
+        self._check_sub_pixels()
+        if self.use_mini_irf_computation:
+            check_pieces_per_hour(
+                3600.0 / self.mini_irf_time_resolution.to_value(u.s),
+                "use_mini_irf_computation with mini_irf_time_resolution="
+                f"{self.mini_irf_time_resolution:g}",
+                f"raise mini_irf_time_resolution to at least {3600.0 / MAX_PIECES_PER_RUN:g} s")
+        if self.zenith_binning_run_splitting:
+            # cos(zenith) of a tracked pointing changes by at most the Earth rotation rate
+            check_pieces_per_hour(
+                EARTH_ROTATION_RATE * 3600.0 / self.initial_cos_zenith_binning + 1,
+                "zenith_binning_run_splitting with initial_cos_zenith_binning="
+                f"{self.initial_cos_zenith_binning}", "raise initial_cos_zenith_binning to at "
+                f"least {EARTH_ROTATION_RATE * 3600.0 / (MAX_PIECES_PER_RUN - 1):.2g}")
+
+    def _check_run_work(self, run, n_pieces, per_run_model=False):
+        """Refuse a run (once read, before its heavy work) whose work exceeds the limits of
+        :mod:`baccmod.limits`; ``n_pieces``: the pieces it is cut into (1 when it is not);
+        ``per_run_model``: the run gets its own model (made of mini-IRF pieces)."""
+        check_run_pieces(run.obs_id, n_pieces, "zenith_binning_run_splitting or "
+                         "azimuth_east_west_splitting", "raise initial_cos_zenith_binning")
+        if self.use_mini_irf_computation and per_run_model:
+            check_run_pieces(run.obs_id, equal_piece_count(
+                run, self.mini_irf_time_resolution.to_value(u.s)),
+                f"mini_irf_time_resolution={self.mini_irf_time_resolution:g}",
+                "raise mini_irf_time_resolution")
+
     def create_acceptance_map(self, observations):
-        """Build the stacked model from the runs (a gammapy ``Observations`` or iterable of them)."""
-        observations = _non_empty(observations, "observations")
+        """Build the stacked model from the runs (a gammapy ``Observations`` or a list of
+        ``Observation``, each run once)."""
+        observations = observation_list(observations, "observations")
         accumulator = self._accumulator()
         for obs in progress(observations, desc="runs"):
-            accumulator.add(self._read(obs), self._areas)
+            run = self._read(obs)
+            self._check_run_work(run, 1)
+            accumulator.add(run, self._areas)
         cube = accumulator.result()
         self.counts = cube.counts
         self.livetime = cube.livetime * u.s
@@ -161,12 +205,13 @@ class _AcceptanceMapCreator:
         """Models in cos(zenith) bins (see the binning options), as a
         :class:`~baccmod.collection.BackgroundCollectionZenith` (or, with
         ``azimuth_east_west_splitting``, a ``BackgroundCollectionZenithSplitAzimuth``)."""
-        observations = _non_empty(observations, "observations")
+        observations = observation_list(observations, "observations")
         return self._scan(observations, build="binned")[0]
 
     def create_acceptance_model(self, off_observations, zenith_binning=False):
         """BAccMod 0.4: a model from (OFF) runs; a zenith collection when ``zenith_binning``."""
-        off_observations = _non_empty(off_observations, "off_observations")
+        off_observations = observation_list(off_observations, "off_observations")
+        zenith_binning = check_flag(zenith_binning, "zenith_binning")
         if zenith_binning:
             return self.create_model_cos_zenith_binned(off_observations)
         if self.azimuth_east_west_splitting:
@@ -188,8 +233,11 @@ class _AcceptanceMapCreator:
         west parts), scaled by its run-wise norm (``runwise_normalisation``), reported in
         :attr:`normalisation_table`.
         """
-        observations = _non_empty(observations, "observations")
-        binned = bool(zenith_binning or zenith_interpolation)
+        observations = observation_list(observations, "observations")
+        zenith_binning = check_flag(zenith_binning, "zenith_binning")
+        zenith_interpolation = check_flag(zenith_interpolation, "zenith_interpolation")
+        runwise_normalisation = check_flag(runwise_normalisation, "runwise_normalisation")
+        binned = zenith_binning or zenith_interpolation
         build = ("binned" if binned else "azimuth" if self.azimuth_east_west_splitting
                  else "stacked")
         if base_model is not None:
@@ -199,7 +247,8 @@ class _AcceptanceMapCreator:
             base = self._check_base_model(base_model)
             summaries = self._scan(observations, build=None, summarize=True)[1]
         elif off_observations is not None:
-            base = self._scan(_non_empty(off_observations, "off_observations"), build=build)[0]
+            base = self._scan(observation_list(off_observations, "off_observations"),
+                              build=build)[0]
             summaries = self._scan(observations, build=None, summarize=True)[1]
         else:
             base, summaries = self._scan(observations, build=build, summarize=True)
@@ -243,7 +292,9 @@ class _AcceptanceMapCreator:
         summaries = []
         for obs in progress(observations, desc="runs"):
             run = self._read(obs, track=split or summarize)
-            pieces = split_run(run, self._model_cut_times(run)) if split else [(run, 0.0)]
+            cuts = self._model_cut_times(run) if split else np.empty(0)
+            self._check_run_work(run, cuts.size + 1, per_run_model=summarize)
+            pieces = split_run(run, cuts) if split else [(run, 0.0)]
             whole = None
             if summarize and len(pieces) > 1:
                 whole = template.contribution(run, self._areas, norm_range)
@@ -329,26 +380,33 @@ class _AcceptanceMapCreator:
         return models
 
     def _check_base_model(self, base_model):
-        expected = self._wrap(np.zeros(self._rate_shape()))
-        if isinstance(base_model, BackgroundCollectionZenithSplitAzimuth):
-            models = list(base_model.east.values()) + list(base_model.west.values())
-        elif isinstance(base_model, BackgroundCollectionZenith):
-            models = list(base_model.values())
-        else:
-            models = [base_model]
+        """Refuse a base model the creator's per-run models cannot be made from, naming the
+        model (zenith, side) and what is wrong."""
+        expected = self._wrap(np.ones(self._rate_shape()))
+        models = _labelled_models(base_model)
         if not models:
             raise BaccmodValueError("base_model holds no model.")
-        for model in models:
+        for name, model in models:
             if type(model) is not type(expected):
                 raise BaccmodTypeError(
                     f"base_model must hold {type(expected).__name__} models for "
-                    f"{type(self).__name__}, not {type(model).__name__}.")
+                    f"{type(self).__name__}, not {type(model).__name__} ({name}).")
             if model.axes.names != expected.axes.names or not all(
                     a.is_allclose(b) for a, b in zip(model.axes, expected.axes)):
                 raise BaccmodValueError(
-                    "base_model axes differ from the creator's: "
-                    f"{[a.name + str(a.edges[[0, -1]]) + f' ({a.nbin} bins)' for a in model.axes]}"
-                    f" vs {[a.name + str(a.edges[[0, -1]]) + f' ({a.nbin} bins)' for a in expected.axes]}.")
+                    f"base_model axes differ from the creator's ({name}): "
+                    f"{_describe_axes(model)} vs {_describe_axes(expected)}.")
+            alignment = getattr(model, "fov_alignment", None)
+            if alignment != getattr(expected, "fov_alignment", None):
+                raise BaccmodValueError(
+                    f"{name} is {alignment.name}-aligned; {type(self).__name__} makes "
+                    f"{expected.fov_alignment.name}-aligned models and turning a RADEC model "
+                    "into one needs a rotation per run that baccmod does not do: give an "
+                    "ALTAZ-aligned Background3D (e.g. built by Grid3DAcceptanceMapCreator).")
+            if not u.Unit(model.unit).is_equivalent(RATE_UNIT):
+                raise BaccmodValueError(f"{name} has unit {model.unit}, not a background rate "
+                                        "(s-1 MeV-1 sr-1 or equivalent).")
+            check_model_rates(model, name)
         return base_model
 
     def _output_edges(self):
@@ -379,35 +437,44 @@ class RadialAcceptanceMapCreator(_AcceptanceMapCreator):
     offset_axis : gammapy.maps.MapAxis
         Offset axis, starting at 0.
     oversample_map : int
-        Sub-bins per bin side used to integrate the unexcluded fraction.
+        Sub-bins per bin side (>= 1) used to integrate the unexcluded fraction; the sub-cells
+        (radial, with exclusions) or sub-pixels (3D) are limited to
+        :data:`baccmod.limits.MAX_SUB_PIXELS`.
     energy_axis_computation : gammapy.maps.MapAxis, optional
         Compute on this (possibly irregular) energy axis, then interpolate the rate in log
         energy / log rate onto ``energy_axis``.
     exclude_regions : SkyRegion, WcsNDMap or list of them, optional
-        Sky areas (e.g. gamma-ray sources) to exclude.
+        Sky areas (e.g. gamma-ray sources) to exclude: regions with an area and finite
+        parameters, boolean masks (True = keep) with a valid celestial WCS.
     location : astropy.coordinates.EarthLocation, optional
-        Observatory site; by default read from each run.
+        Observatory site (one, finite); by default read from each run.
     cos_zenith_binning_method : str
         ``min_livetime``, ``min_livetime_per_wobble``, ``min_n_observation`` or
         ``min_n_observation_per_wobble``: what a zenith bin needs (per wobble position).
-    cos_zenith_binning_parameter_value : float
-        That minimum: livetime in s, or number of runs (run pieces when runs are split).
+    cos_zenith_binning_parameter_value : float or Quantity
+        That minimum: livetime in s (or a time Quantity), or number of runs (a whole number;
+        run pieces when runs are split).
     initial_cos_zenith_binning : float
-        Width of the fine bins in cos(zenith), in (0, 1). Fine bins are walked from the
+        Width of the fine bins in cos(zenith), in (0, 1), at least
+        1 / :data:`~baccmod.limits.MAX_FINE_COS_ZENITH_BINS` (with
+        ``zenith_binning_run_splitting``, at least 7.3e-5: at most
+        :data:`~baccmod.limits.MAX_PIECES_PER_RUN` pieces per hour). Fine bins are walked from the
         largest zenith angle towards zenith; a bin closes as soon as it holds the minimum
         (for every wobble with ``_per_wobble``); a remainder joins the last closed bin. A run
         belongs to the bin of its cos(zenith) at mid-time; a bin's zenith is the arccos of the
         livetime-weighted mean cos(zenith) of its runs.
     min_run_per_cos_zenith_bin : int, optional
         Seed name: ``min_n_observation`` with this number.
-    max_angular_separation_wobble : Angle
-        Pointings closer than this to a wobble position's mean direction belong to it.
+    max_angular_separation_wobble : Quantity
+        Angle (e.g. ``0.4 * u.deg``; a plain number is refused): pointings closer than this to
+        a wobble position's mean direction belong to it.
     zenith_binning_run_splitting : bool
         Split runs where the pointing crosses a fine-bin edge; each piece goes to its own bin
         with its own livetime.
     use_mini_irf_computation, mini_irf_time_resolution : bool, Quantity
         Per-run models as the duration-weighted mean of the model at the mid-time zenith of
-        equal pieces of the run no longer than the resolution.
+        equal pieces of the run no longer than the resolution (a time, e.g. ``1 * u.min``); at
+        most :data:`~baccmod.limits.MAX_PIECES_PER_RUN` pieces per run (so at least 1 s).
     azimuth_east_west_splitting : bool
         Separate models for azimuth [0, 180) deg (east) and [180, 360) deg (west); runs that
         cross are split at the crossing.
@@ -441,6 +508,15 @@ class RadialAcceptanceMapCreator(_AcceptanceMapCreator):
     def _accumulator(self):
         return RadialAccumulator(self._energy_edges(), self._offset_edges(), self.oversample_map)
 
+    def _check_sub_pixels(self):
+        """The rings are sub-divided only to integrate exclusions."""
+        if not self._areas:
+            return
+        # a lower bound first: counting builds arrays of oversample_map per ring
+        lower = 4 * self.offset_axis.nbin * self.oversample_map ** 2
+        check_sub_pixels(lower if lower > MAX_SUB_PIXELS else ring_sub_cell_count(
+            self._offset_edges(), self.oversample_map), self.oversample_map)
+
     def _read(self, obs, track=False):
         return run_arrays(obs, self.location, track=track)
 
@@ -453,8 +529,12 @@ class Grid3DAcceptanceMapCreator(_AcceptanceMapCreator):
 
     The spatial axes mirror the offset axis: edges from -max to +max offset with the offset
     bin width. Parameters as :class:`RadialAcceptanceMapCreator`, plus
-    ``max_fraction_pixel_rotation_fov``: the largest rotation of the field between time nodes
-    of the exclusion integration, as a fraction of a sub-pixel at the corner of the grid.
+    ``max_fraction_pixel_rotation_fov`` (in (0, 1]): the largest rotation of the field between
+    time nodes of the exclusion integration, as a fraction of a sub-pixel at the corner of the
+    grid, and ``time_resolution`` (a time Quantity, default ``0.1 * u.s``): the shortest time
+    a node represents. A run whose integration needs more than
+    :data:`~baccmod.limits.MAX_SUB_PIXEL_NODES` sub-pixels x (time nodes + pieces) is refused
+    when it is read.
     """
 
     @staticmethod
@@ -470,6 +550,21 @@ class Grid3DAcceptanceMapCreator(_AcceptanceMapCreator):
         lon_axis, lat_axis = fov_axes(self.offset_axis)
         return GridAccumulator(self._energy_edges(), lon_axis.edges.to_value(u.rad),
                                lat_axis.edges.to_value(u.rad), self.oversample_map)
+
+    def _sub_pixel_count(self):
+        lon_axis, lat_axis = fov_axes(self.offset_axis)
+        return grid_sub_pixel_count(lon_axis.edges, lat_axis.edges, self.oversample_map)
+
+    def _check_sub_pixels(self):
+        """The sub-pixel grid is integrated for exclusions and for the run-wise norms."""
+        check_sub_pixels(self._sub_pixel_count(), self.oversample_map)
+
+    def _check_run_work(self, run, n_pieces, per_run_model=False):
+        super()._check_run_work(run, n_pieces, per_run_model)
+        n_nodes = 0 if run.node_times is None else run.node_times.size
+        # without time nodes no exclusion reaches the run: the grid is integrated once
+        check_run_exclusion_work(run.obs_id, self._sub_pixel_count(), n_nodes,
+                                 n_pieces if n_nodes else 1)
 
     def _read(self, obs, track=False):
         edges = self._offset_edges()
@@ -508,21 +603,37 @@ def _check_covers(computation, target):
                                 f"[{lo}, {hi}] TeV does not contain [{t_lo}, {t_hi}] TeV.")
 
 
-def _non_empty(observations, name):
-    observations = list(observations) if observations is not None else []
-    if not observations:
-        raise BaccmodValueError(f"no {name} given: pass at least one run.")
-    return observations
+def _check_method(method):
+    if not isinstance(method, str):
+        raise BaccmodTypeError("cos_zenith_binning_method must be a string (one of "
+                               f"{', '.join(BINNING_METHODS)}), got {method!r}.")
+    return check_binning_method(method)
 
 
-def _positive(value, name):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise BaccmodTypeError(f"{name} must be a number, not {value!r}.") from None
-    if not value > 0 or not np.isfinite(value):
-        raise BaccmodValueError(f"{name} must be a positive number, got {value!r}.")
-    return value
+def _check_threshold(value, method):
+    """cos_zenith_binning_parameter_value: a livetime (s, or a time Quantity) or a number of
+    runs (a whole number), > 0."""
+    name = "cos_zenith_binning_parameter_value"
+    livetime = BINNING_METHODS[method][0] == "livetime"
+    if livetime and isinstance(value, u.Quantity):
+        value = check_quantity(value, name, u.s, "3600 * u.s").value
+    return check_number(value, name, low=0.0, integer=not livetime)
+
+
+def _labelled_models(base_model):
+    """[(name for messages, model)] of a model, a zenith collection or an azimuth-split one."""
+    if isinstance(base_model, BackgroundCollectionZenithSplitAzimuth):
+        return [(f"base_model ({side} side, zenith {zenith} deg)", model)
+                for side in AZIMUTH_SIDES
+                for zenith, model in getattr(base_model, side).items()]
+    if isinstance(base_model, BackgroundCollectionZenith):
+        return [(f"base_model (zenith {zenith} deg)", model)
+                for zenith, model in base_model.items()]
+    return [("base_model", base_model)]
+
+
+def _describe_axes(model):
+    return [f"{a.name}{a.edges[[0, -1]]} ({a.nbin} bins)" for a in model.axes]
 
 
 def _side_index(azimuth_rad):

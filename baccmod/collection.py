@@ -30,9 +30,11 @@ from astropy.utils.exceptions import AstropyUserWarning
 from gammapy.irf import Background2D, Background3D
 
 from . import __version__
+from .adapters.irf import check_model_rates
 from .core.zenith_interpolation import (TINY, check_interpolation_kind, clean_interpolated_rate,
                                         interpolate_cos_zenith)
 from .errors import BaccmodError, BaccmodTypeError, BaccmodValueError
+from .options import check_flag, check_number
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,12 @@ class BackgroundCollectionZenith(MutableMapping):
     Behaves as a mapping zenith (deg, stored as float) -> model, iterated in increasing
     zenith. All models must have the same type (``Background2D`` or ``Background3D``), the same
     axes (names, units, edges within a relative 1e-9), the same unit and, for 3D models, the
-    same ``fov_alignment``.
+    same ``fov_alignment``; their rates must be finite, >= 0 and not all zero; two zeniths
+    must differ by more than :data:`SAME_ZENITH_DEG`.
+
+    The collection keeps its own copy of every model it is given, and every model it returns
+    (``collection[zenith]``, ``get_model``, ``get_closest_model``...) is a new copy: editing a
+    model in place never changes the collection nor another model.
 
     Parameters
     ----------
@@ -97,19 +104,15 @@ clean_interpolated_rate`.
                  log_offset=TINY):
         self.interpolation_type = check_interpolation_kind(interpolation_type,
                                                            "interpolation_type")
-        if not isinstance(activate_interpolation_cleaning, (bool, np.bool_)):
-            raise BaccmodTypeError("activate_interpolation_cleaning must be True or False, got "
-                                   f"{activate_interpolation_cleaning!r}.")
-        self.activate_interpolation_cleaning = bool(activate_interpolation_cleaning)
+        self.activate_interpolation_cleaning = check_flag(activate_interpolation_cleaning,
+                                                          "activate_interpolation_cleaning")
         self.interpolation_cleaning_energy_relative_threshold = _check_fraction(
             interpolation_cleaning_energy_relative_threshold,
             "interpolation_cleaning_energy_relative_threshold")
         self.interpolation_cleaning_spatial_relative_threshold = _check_fraction(
             interpolation_cleaning_spatial_relative_threshold,
             "interpolation_cleaning_spatial_relative_threshold")
-        if not (np.isfinite(log_offset) and log_offset > 0):
-            raise BaccmodValueError(f"log_offset must be a positive number, got {log_offset}.")
-        self.log_offset = float(log_offset)
+        self.log_offset = check_number(log_offset, "log_offset", low=0.0)
         if models is not None and not isinstance(models, Mapping):
             raise BaccmodTypeError("models must be a dict zenith (deg) -> model, got "
                                    f"{type(models).__name__}.")
@@ -131,16 +134,28 @@ clean_interpolated_rate`.
     # --- mapping ---------------------------------------------------------------------------
 
     def __getitem__(self, zenith):
-        return self._models[_check_zenith(zenith)]
+        """A copy of the model stored at ``zenith`` (deg)."""
+        return copy.deepcopy(self._models[_check_zenith(zenith)])
 
     def __setitem__(self, zenith, model):
+        """Store a copy of ``model`` at ``zenith`` (deg), replacing the model stored there."""
         zenith = _check_zenith(zenith)
         _check_is_model(model)
-        others = [m for z, m in self._models.items() if z != zenith]
+        check_model_rates(model, f"the model at zenith {zenith} deg")
+        others = [z for z in self._models if z != zenith]
         if others:
-            _check_compatible(model, others[0], "the collection's models")
-        self._models[zenith] = model
+            _check_compatible(model, self._models[others[0]], "the collection's models")
+        near = [z for z in others if abs(z - zenith) <= SAME_ZENITH_DEG]
+        if near:
+            raise BaccmodValueError(
+                f"zenith {zenith} deg is within {SAME_ZENITH_DEG} deg of the stored zenith "
+                f"{near[0]} deg: models so close cannot be interpolated between; replace the "
+                f"stored one with collection[{near[0]}] = model.")
+        self._models[zenith] = copy.deepcopy(model)
         self._stack = None
+
+    def __contains__(self, zenith):
+        return _check_zenith(zenith) in self._models  # without copying the model
 
     def __delitem__(self, zenith):
         del self._models[_check_zenith(zenith)]
@@ -164,7 +179,8 @@ clean_interpolated_rate`.
         return np.array(sorted(self._models), dtype=float)
 
     def get_model(self, zenith):
-        """The stored model at ``zenith`` (deg, within 1e-6 deg), else the interpolated one.
+        """A copy of the stored model at ``zenith`` (deg, within 1e-6 deg), else the
+        interpolated one.
 
         See :meth:`get_interpolated_model` for the interpolation.
         """
@@ -172,12 +188,13 @@ clean_interpolated_rate`.
         zeniths = self._nonempty_zenith()
         nearest = zeniths[np.argmin(np.abs(zeniths - zenith))]
         if abs(nearest - zenith) <= SAME_ZENITH_DEG:
-            return self._models[nearest]
+            return self[nearest]
         return self.get_interpolated_model(zenith)
 
     def get_closest_model(self, zenith):
-        """The stored model whose zenith is nearest to ``zenith`` (deg) in cos(zenith)."""
-        return self._models[self._stacked()[0][self._closest_index(zenith)]]
+        """A copy of the stored model whose zenith is nearest to ``zenith`` (deg) in
+        cos(zenith)."""
+        return self[self._stacked()[0][self._closest_index(zenith)]]
 
     def get_interpolated_model(self, zenith):
         """A new model at ``zenith`` (deg), interpolated linearly in cos(zenith).
@@ -267,8 +284,9 @@ clean_interpolated_rate`.
         """Read a collection written by :meth:`write`; executes no code from the file."""
         settings, entries = _read_collection_file(path, ZENITH_FORMAT)
         collection = cls(**settings)
+        seen = {}
         for header, model in entries:
-            collection[float(header["ZENITH"])] = model
+            _insert_from_file(collection, header, model, path, seen)
         return collection
 
 
@@ -343,12 +361,13 @@ class BackgroundCollectionZenithSplitAzimuth:
         """Read a collection written by :meth:`write`; executes no code from the file."""
         settings, entries = _read_collection_file(path, AZIMUTH_FORMAT)
         sides = {name: BackgroundCollectionZenith(**settings) for name in AZIMUTH_SIDES}
+        seen = {name: {} for name in AZIMUTH_SIDES}
         for header, model in entries:
             side = header.get("AZ_SIDE")
             if side not in sides:
                 raise BaccmodValueError(f"{path}: HDU {header.get('EXTNAME')} has AZ_SIDE "
                                         f"{side!r}, expected 'east' or 'west'.")
-            sides[side][float(header["ZENITH"])] = model
+            _insert_from_file(sides[side], header, model, path, seen[side])
         return cls(**sides)
 
 
@@ -366,9 +385,7 @@ def _check_zenith(zenith):
 
 
 def _check_fraction(value, name):
-    if not 0 < value <= 1:
-        raise BaccmodValueError(f"{name} must be in (0, 1], got {value}.")
-    return float(value)
+    return check_number(value, name, low=0.0, high=1.0, high_open=False)
 
 
 def _check_is_model(model):
@@ -497,6 +514,27 @@ def _check_format(header, collection_format, path):
     if version != FORMAT_VERSION:
         raise BaccmodValueError(f"{path} has format version {version!r}; this baccmod "
                                 f"({__version__}) reads version {FORMAT_VERSION}.")
+
+
+def _insert_from_file(collection, header, model, path, seen):
+    """Put the model of a file's HDU into ``collection``; errors name the file and the HDU.
+
+    ``seen`` maps the zeniths already read (of this side) to their HDU names: a file holds
+    one model per zenith, so a second one is refused rather than silently replacing the first.
+    """
+    hdu = header.get("EXTNAME")
+    try:
+        zenith = _check_zenith(float(header["ZENITH"]))
+        same = [z for z in seen if abs(z - zenith) <= SAME_ZENITH_DEG]
+        if same:
+            raise BaccmodValueError(
+                f"ZENITH {zenith} deg is also the zenith of HDU {seen[same[0]]!r}: a collection "
+                "file holds one model per zenith (and side); the file is damaged or was not "
+                "written by baccmod, write it again.")
+        collection[zenith] = model
+    except (BaccmodError, ValueError, TypeError) as error:
+        raise BaccmodValueError(f"{path}, HDU {hdu!r}: {error}") from error
+    seen[zenith] = hdu
 
 
 def _required(header, key, where, path):

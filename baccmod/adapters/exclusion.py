@@ -13,47 +13,80 @@ import numpy as np
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.wcs import WCS
-from regions import CircleSkyRegion, PixCoord, Regions, SkyRegion
+from regions import (CircleSkyRegion, LineSkyRegion, PixCoord, PointSkyRegion, Regions,
+                     SkyRegion, TextSkyRegion)
 
 from ..core.exclusion import ExcludedArea
 from ..core.fov import angular_separation
 from ..errors import BaccmodTypeError, BaccmodValueError
 
 _LOCAL_PIXEL_DEG = 0.005
+#: Region kinds without an area: as exclusions they would exclude nothing.
+_AREALESS = (PointSkyRegion, LineSkyRegion, TextSkyRegion)
 
 
-def excluded_areas(exclusions):
+def excluded_areas(exclusions, name="exclude_regions"):
     """Convert exclusions given by the user to a list of ExcludedArea.
+
+    Every region parameter (centres, sizes, angles, polygon vertices, the parts of compound
+    regions) must be finite, and a mask must have a valid celestial WCS: an exclusion with a
+    NaN would otherwise silently exclude nothing.
 
     Parameters
     ----------
     exclusions : None, SkyRegion, regions.Regions, WcsNDMap or a list of these
+    name : str
+        How the messages call ``exclusions``.
 
     Returns
     -------
     list of ExcludedArea
+        Each labelled ``name[i] (kind)`` for the messages.
     """
     if exclusions is None:
         return []
     if isinstance(exclusions, (SkyRegion, Regions)) or _is_map(exclusions):
         exclusions = [exclusions]
+    if isinstance(exclusions, (str, bytes)):
+        raise BaccmodTypeError(_type_message(exclusions))
     try:
         items = list(exclusions)
     except TypeError:
         raise BaccmodTypeError(_type_message(exclusions)) from None
     areas = []
-    for item in items:
+    for index, item in enumerate(items):
+        label = f"{name}[{index}] ({type(item).__name__})"
         if isinstance(item, Regions):
-            areas.extend(excluded_areas(list(item)))
-        elif isinstance(item, CircleSkyRegion):
-            areas.append(_circle_area(item))
+            areas.extend(excluded_areas(list(item), label))
         elif isinstance(item, SkyRegion):
-            areas.append(_region_area(item))
+            _check_region(item, label)
+            make = _circle_area if isinstance(item, CircleSkyRegion) else _region_area
+            areas.append(make(item, label))
         elif _is_map(item):
-            areas.extend(_mask_areas(item))
+            areas.extend(_mask_areas(item, label))
         else:
             raise BaccmodTypeError(_type_message(item))
     return areas
+
+
+def _check_region(region, label):
+    """Raise unless the region has an area and all its parameters are finite."""
+    if isinstance(region, _AREALESS):
+        raise BaccmodValueError(f"{label} has no area, so it would exclude nothing: give regions "
+                                "with an area (circle, ellipse, rectangle, polygon, annulus).")
+    for name in getattr(region, "_params", ()):
+        value = getattr(region, name)
+        if isinstance(value, SkyRegion):
+            _check_region(value, f"{label}.{name} ({type(value).__name__})")
+        elif isinstance(value, SkyCoord):
+            spherical = value.spherical
+            finite = np.isfinite(spherical.lon.deg) & np.isfinite(spherical.lat.deg)
+            if not np.all(finite):
+                raise BaccmodValueError(f"{label}: {name} holds a non-finite position "
+                                        f"({np.size(finite) - np.count_nonzero(finite)} of "
+                                        f"{np.size(finite)}); give finite coordinates.")
+        elif isinstance(value, u.Quantity) and not np.all(np.isfinite(value)):
+            raise BaccmodValueError(f"{label}: {name} is {value}; it must be finite.")
 
 
 def _type_message(item):
@@ -75,16 +108,14 @@ def _icrs_rad(coord):
     return float(icrs.ra.rad), float(icrs.dec.rad)
 
 
-def _circle_area(region):
+def _circle_area(region, label):
     lon0, lat0 = _icrs_rad(region.center)
     radius = float(region.radius.to_value(u.rad))
-    if not radius > 0:
-        raise BaccmodValueError(f"exclusion circle has radius {region.radius}; it must be > 0.")
 
     def contains(lon, lat):
         return angular_separation(lon0, lat0, lon, lat) <= radius
 
-    return ExcludedArea(contains, lon0, lat0, radius)
+    return ExcludedArea(contains, lon0, lat0, radius, label)
 
 
 def _anchor(region):
@@ -99,7 +130,7 @@ def _anchor(region):
     raise BaccmodTypeError(f"cannot find the position of a {type(region).__name__} region.")
 
 
-def _region_area(region):
+def _region_area(region, label):
     anchor = SkyCoord(_anchor(region)).icrs
     wcs = WCS(naxis=2)
     wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
@@ -120,21 +151,25 @@ def _region_area(region):
         near = angular_separation(lon0, lat0, lon, lat) < np.pi / 2
         return near & np.asarray(pixel_region.contains(PixCoord(x, y)), dtype=bool)
 
-    return ExcludedArea(contains, lon0, lat0, radius)
+    return ExcludedArea(contains, lon0, lat0, radius, label)
 
 
-def _mask_areas(mask):
+def _mask_areas(mask, label):
     data = np.asarray(mask.data)
     if data.dtype != bool:
-        raise BaccmodTypeError(f"the exclusion mask has data type {data.dtype}; it must be "
-                               "boolean (True = keep, False = excluded).")
+        raise BaccmodTypeError(f"{label}: the exclusion mask has data type {data.dtype}; it must "
+                               "be boolean (True = keep, False = excluded).")
     geom = mask.geom
+    _check_wcs(geom.wcs, label)
     image = data.reshape((-1,) + data.shape[-2:]).all(axis=0) if data.ndim > 2 else data
     excluded_pix = np.argwhere(~image)
     if excluded_pix.size == 0:
         return []
     image_geom = geom.to_image()
     coords = image_geom.pix_to_coord((excluded_pix[:, 1], excluded_pix[:, 0]))
+    if not (np.all(np.isfinite(coords[0])) and np.all(np.isfinite(coords[1]))):
+        raise BaccmodValueError(f"{label}: its WCS gives no sky position for some excluded "
+                                "pixels; give the mask a valid celestial WCS.")
     sky = SkyCoord(coords[0], coords[1], unit="deg", frame=image_geom.frame).icrs
     lon, lat = sky.ra.rad, sky.dec.rad
     mean = np.array([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)]).mean(1)
@@ -157,4 +192,16 @@ def _mask_areas(mask):
         out[inside] = ~image[iy[inside], ix[inside]]
         return out
 
-    return [ExcludedArea(contains, lon0, lat0, radius)]
+    return [ExcludedArea(contains, lon0, lat0, radius, label)]
+
+
+def _check_wcs(wcs, label):
+    """Raise unless the mask's WCS is celestial with finite reference values and scales."""
+    parameters = np.concatenate([wcs.wcs.crval, wcs.wcs.crpix,
+                                 np.ravel(wcs.pixel_scale_matrix)])
+    if not wcs.is_celestial or not np.all(np.isfinite(parameters)) or \
+            np.linalg.det(wcs.pixel_scale_matrix) == 0:
+        raise BaccmodValueError(
+            f"{label}: the mask has no valid celestial WCS (reference {wcs.wcs.crval}, pixel "
+            f"{wcs.wcs.crpix}, scale matrix {np.ravel(wcs.pixel_scale_matrix)}); build it on a "
+            "valid geometry, e.g. WcsGeom.create(skydir=..., width=..., binsz=...).")

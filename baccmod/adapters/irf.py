@@ -1,8 +1,15 @@
-"""Rate cubes -> gammapy background IRFs (``Background2D`` / ``Background3D``)."""
+"""Rate cubes -> gammapy background IRFs (``Background2D`` / ``Background3D``), and the check
+of background models given by the user.
+
+Every IRF made here owns its data (a copy of the rate array), so editing one model in place
+never changes another one, nor the array it was made from.
+"""
 import numpy as np
 from astropy import units as u
 from gammapy.irf import Background2D, Background3D, FoVAlignment
 from gammapy.maps import MapAxis
+
+from ..errors import BaccmodValueError
 
 RATE_UNIT = u.Unit("s-1 MeV-1 sr-1")
 
@@ -17,11 +24,36 @@ def fov_axes(offset_axis):
 
 def background_2d(rate, energy_axis, offset_axis):
     """Background2D from a rate array of shape (n_energy, n_offset) in s-1 MeV-1 sr-1."""
-    return Background2D(axes=[energy_axis, offset_axis], data=np.asarray(rate), unit=RATE_UNIT)
+    return Background2D(axes=[energy_axis, offset_axis], data=np.array(rate, dtype=float),
+                        unit=RATE_UNIT)
 
 
 def background_3d(rate, energy_axis, lon_axis, lat_axis):
     """AltAz-aligned Background3D from a rate array (n_energy, n_lon, n_lat) in s-1 MeV-1 sr-1."""
-    return Background3D(axes=[energy_axis, lon_axis, lat_axis], data=np.asarray(rate),
+    return Background3D(axes=[energy_axis, lon_axis, lat_axis], data=np.array(rate, dtype=float),
                         unit=RATE_UNIT, fov_alignment=FoVAlignment.ALTAZ)
 
+
+def check_model_rates(model, name):
+    """Raise unless a background model's rates are finite, >= 0 and not all zero.
+
+    Parameters
+    ----------
+    model : Background2D or Background3D
+    name : str
+        What the model is (e.g. "base_model (zenith 30.0 deg)"), for the message.
+    """
+    data = np.asarray(model.data, dtype=float)
+    bad = ~np.isfinite(data)
+    if np.any(bad):
+        raise BaccmodValueError(
+            f"{name} has {int(bad.sum())} non-finite rates (NaN or inf) in {data.size} bins: a "
+            "background model must be finite everywhere; rebuild it or replace those bins.")
+    negative = data < 0
+    if np.any(negative):
+        raise BaccmodValueError(
+            f"{name} has {int(negative.sum())} negative rates (smallest {data.min():.3g} "
+            f"{model.unit}): a background rate cannot be negative; rebuild it or clip it at 0.")
+    if not np.any(data > 0):
+        raise BaccmodValueError(f"{name} has only zero rates: it predicts no background; "
+                                "rebuild it (check its energy range and unit).")

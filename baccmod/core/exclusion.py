@@ -14,7 +14,12 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import BaccmodValueError
 from .fov import angular_separation, fov_radec_to_sky
+
+#: Sub-pixels mapped to the sky at once in the 3D integration: bounds its memory (~40 MB)
+#: whatever ``oversample``.
+SUB_PIXEL_BLOCK = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -26,12 +31,24 @@ class ExcludedArea:
     contains : callable
         ``contains(lon, lat) -> bool ndarray``: True inside the area; lon, lat in rad (ICRS).
     center_lon, center_lat, radius : float
-        A circle (rad) containing the whole area.
+        A circle (rad) containing the whole area: finite, radius > 0.
+    label : str
+        What the area is, for messages (e.g. the region it comes from).
     """
     contains: Callable[[np.ndarray, np.ndarray], np.ndarray]
     center_lon: float
     center_lat: float
     radius: float
+    label: str = "exclusion area"
+
+    def __post_init__(self):
+        circle = np.array([self.center_lon, self.center_lat, self.radius], dtype=float)
+        if not (np.all(np.isfinite(circle)) and self.radius > 0):
+            # a NaN circle is never near a run: the area would silently exclude nothing
+            raise BaccmodValueError(
+                f"{self.label}: its bounding circle (centre lon {self.center_lon}, lat "
+                f"{self.center_lat} rad, radius {self.radius} rad) is not finite with a positive "
+                "radius; give the exclusion finite coordinates and sizes.")
 
     def distance_from(self, lon, lat):
         """Distance (rad) of the bounding circle's centre from a direction."""
@@ -113,12 +130,10 @@ def ring_unexcluded_fraction(offset_edges, oversample, areas, pointing_lon, poin
         return fraction
     for i in range(n_ring):
         sub_edges = np.linspace(offset_edges[i], offset_edges[i + 1], oversample + 1)
-        width = sub_edges[1] - sub_edges[0]
         excluded_solid_angle = 0.0
-        for r1, r2 in zip(sub_edges[:-1], sub_edges[1:]):
+        for r1, r2, n_phi in zip(sub_edges[:-1], sub_edges[1:],
+                                 _ring_sectors(sub_edges, oversample)):
             r_mid = 0.5 * (r1 + r2)
-            n_phi = max(4 * oversample, int(np.ceil(2 * np.pi * np.sin(r_mid) / width)))
-            n_phi += -n_phi % 4  # symmetric under quarter turns
             phi = (np.arange(n_phi) + 0.5) * (2 * np.pi / n_phi)
             offset = np.full(n_phi, r_mid)
             lon, lat = np.arctan2(np.sin(r_mid) * np.sin(phi), np.cos(r_mid)), \
@@ -130,6 +145,31 @@ def ring_unexcluded_fraction(offset_edges, oversample, areas, pointing_lon, poin
         ring_solid_angle = 2 * np.pi * (np.cos(offset_edges[i]) - np.cos(offset_edges[i + 1]))
         fraction[i] = 1.0 - excluded_solid_angle / ring_solid_angle
     return np.clip(fraction, 0.0, 1.0)
+
+
+def _ring_sectors(sub_edges, oversample):
+    """Azimuthal sectors of each sub-ring (between consecutive ``sub_edges``, rad): about as
+    long as the sub-ring is wide, at least ``4 * oversample``, a multiple of 4 (so the cells
+    are symmetric under quarter turns). int ndarray, shape (len(sub_edges) - 1,)."""
+    r_mid = 0.5 * (sub_edges[1:] + sub_edges[:-1])
+    width = np.diff(sub_edges)
+    n_phi = np.maximum(4 * oversample, np.ceil(2 * np.pi * np.sin(r_mid) / width)).astype(int)
+    return n_phi + (-n_phi % 4)
+
+
+def ring_sub_cell_count(offset_edges, oversample):
+    """Number of sub-cells :func:`ring_unexcluded_fraction` tests per pointing (int).
+
+    It is at least ``4 * n_offset * oversample**2``: check that bound first when
+    ``oversample`` may be huge (this count builds arrays of ``oversample`` per ring).
+    """
+    return int(sum(_ring_sectors(np.linspace(a, b, oversample + 1), oversample).sum()
+                   for a, b in zip(offset_edges[:-1], offset_edges[1:])))
+
+
+def grid_sub_pixel_count(lon_edges, lat_edges, oversample):
+    """Number of sub-pixels :func:`grid_unexcluded_fractions` tests per time node (int)."""
+    return (len(lon_edges) - 1) * (len(lat_edges) - 1) * oversample ** 2
 
 
 def grid_unexcluded_fraction(lon_edges, lat_edges, oversample, areas, pointing_lon, pointing_lat,
@@ -168,6 +208,10 @@ def grid_unexcluded_fractions(lon_edges, lat_edges, oversample, areas, pointing_
     """:func:`grid_unexcluded_fraction`, and the same fraction counting sub-pixels farther
     than ``within_offset`` (rad) from the pointing as excluded, from one mapping to the sky.
 
+    The sub-pixels are mapped in blocks of about :data:`SUB_PIXEL_BLOCK` (whole rows of
+    sub-pixels along fov_lat), one time node at a time, so memory does not grow with
+    ``oversample`` or with the number of nodes.
+
     Returns
     -------
     fraction, fraction_within : ndarray, shape (n_lon, n_lat)
@@ -180,39 +224,49 @@ def grid_unexcluded_fractions(lon_edges, lat_edges, oversample, areas, pointing_
         return np.ones((n_lon, n_lat)), np.ones((n_lon, n_lat))
     sub_lon_edges = _subdivide(lon_edges, oversample)
     sub_lat_edges = _subdivide(lat_edges, oversample)
+    nodes = (np.linalg.inv(sky_to_altaz_matrices),
+             np.asarray(node_weights, dtype=float) / np.sum(node_weights)) if areas else None
+    pointing = (pointing_lon, pointing_lat)
+    total, kept, kept_within = (np.zeros((n_lon, n_lat)) for _ in range(3))
+    rows_per_block = max(1, SUB_PIXEL_BLOCK // (n_lat * oversample))
+    for start in range(0, n_lon * oversample, rows_per_block):
+        stop = min(start + rows_per_block, n_lon * oversample)
+        block_lon_edges = sub_lon_edges[start:stop + 1]
+        unexcluded, offset = _block_unexcluded(block_lon_edges, sub_lat_edges, areas,
+                                               pointing, nodes)
+        solid_angle = np.outer(np.diff(block_lon_edges), np.diff(np.sin(sub_lat_edges)))
+        lon_bin = np.arange(start, stop) // oversample
+        for sums, values in ((total, solid_angle), (kept, unexcluded * solid_angle),
+                             (kept_within, unexcluded * solid_angle * (offset <= within_offset))):
+            np.add.at(sums, lon_bin, values.reshape(stop - start, n_lat, oversample).sum(axis=2))
+    return np.clip(kept / total, 0.0, 1.0), np.clip(kept_within / total, 0.0, 1.0)
+
+
+def _block_unexcluded(sub_lon_edges, sub_lat_edges, areas, pointing, nodes):
+    """Time-weighted unexcluded share and offset (rad) of the sub-pixels between the given
+    sub-pixel edges, both of shape (n_sub_lon, n_sub_lat); ``nodes``: the inverse
+    sky-to-AltAz maps and normalised weights of the time nodes (None without areas)."""
     lon_c = 0.5 * (sub_lon_edges[1:] + sub_lon_edges[:-1])
     lat_c = 0.5 * (sub_lat_edges[1:] + sub_lat_edges[:-1])
     grid_lon, grid_lat = np.meshgrid(lon_c, lat_c, indexing="ij")
     x, v_lon, v_lat = _transverse(grid_lon.ravel(), grid_lat.ravel())
     offset = np.arccos(np.clip(x, -1.0, 1.0))
+    excluded_time = np.zeros(offset.shape)
     # sub-pixels that no area can reach are never mapped to the sky
     reachable = np.zeros(offset.shape, dtype=bool)
-    for cand in _candidates(offset, areas, pointing_lon, pointing_lat):
+    for cand in _candidates(offset, areas, *pointing):
         reachable |= cand
     idx = np.flatnonzero(reachable)
-    excluded_time = np.zeros(offset.shape)
     if idx.size:
-        weights = np.asarray(node_weights, dtype=float) / np.sum(node_weights)
-        for inverse, weight in zip(np.linalg.inv(sky_to_altaz_matrices), weights):
-            s_lon = inverse[0, 0] * v_lon[idx] + inverse[0, 1] * v_lat[idx]
-            s_lat = inverse[1, 0] * v_lon[idx] + inverse[1, 1] * v_lat[idx]
-            fov_lon_sky = np.arctan2(s_lon, x[idx])
-            fov_lat_sky = np.arcsin(np.clip(s_lat, -1.0, 1.0))
-            sky_lon, sky_lat = fov_radec_to_sky(fov_lon_sky, fov_lat_sky,
-                                                pointing_lon, pointing_lat)
-            excluded = excluded_mask(sky_lon, sky_lat, offset[idx], areas,
-                                     pointing_lon, pointing_lat)
-            excluded_time[idx] += weight * excluded
-    sub_solid_angle = np.outer(np.diff(sub_lon_edges), np.diff(np.sin(sub_lat_edges)))
-
-    def bin_fraction(unexcluded):
-        kept = (unexcluded.reshape(sub_solid_angle.shape) * sub_solid_angle)
-        kept = kept.reshape(n_lon, oversample, n_lat, oversample).sum(axis=(1, 3))
-        total = sub_solid_angle.reshape(n_lon, oversample, n_lat, oversample).sum(axis=(1, 3))
-        return np.clip(kept / total, 0.0, 1.0)
-
-    unexcluded = 1.0 - excluded_time
-    return bin_fraction(unexcluded), bin_fraction(unexcluded * (offset <= within_offset))
+        x, v_lon, v_lat = x[idx], v_lon[idx], v_lat[idx]
+        for inverse, weight in zip(*nodes):
+            s_lon = inverse[0, 0] * v_lon + inverse[0, 1] * v_lat
+            s_lat = inverse[1, 0] * v_lon + inverse[1, 1] * v_lat
+            sky_lon, sky_lat = fov_radec_to_sky(np.arctan2(s_lon, x),
+                                                np.arcsin(np.clip(s_lat, -1.0, 1.0)), *pointing)
+            excluded_time[idx] += weight * excluded_mask(sky_lon, sky_lat, offset[idx], areas,
+                                                         *pointing)
+    return (1.0 - excluded_time).reshape(grid_lon.shape), offset.reshape(grid_lon.shape)
 
 
 def _subdivide(edges, oversample):

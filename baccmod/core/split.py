@@ -103,8 +103,13 @@ def _piece_nodes(run, start, stop, livetime):
                 node_weights=weights * livetime / np.sum(weights))
 
 
-def equal_pieces(run, max_duration):
-    """Cut times dividing the run's span into equal pieces no longer than ``max_duration`` (s)."""
+def equal_piece_count(run, max_duration):
+    """Number of equal pieces no longer than ``max_duration`` (s) covering the run's span."""
     first, last = run_span(run)
-    n = max(1, int(np.ceil((last - first) / max_duration - 1e-9)))
-    return np.linspace(first, last, n + 1)[1:-1]
+    return max(1, int(np.ceil((last - first) / max_duration - 1e-9)))
+
+
+def equal_pieces(run, max_duration):
+    """Cut times dividing the run's span into :func:`equal_piece_count` equal pieces."""
+    first, last = run_span(run)
+    return np.linspace(first, last, equal_piece_count(run, max_duration) + 1)[1:-1]

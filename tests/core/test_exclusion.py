@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from baccmod.core.exclusion import (ExcludedArea, grid_unexcluded_fraction,
-                                    grid_unexcluded_fractions, ring_unexcluded_fraction)
+from baccmod.core.exclusion import (ExcludedArea, grid_sub_pixel_count, grid_unexcluded_fraction,
+                                    grid_unexcluded_fractions, ring_sub_cell_count,
+                                    ring_unexcluded_fraction)
 from baccmod.core.fov import angular_separation, fov_radec_to_sky, sky_to_fov_radec
 
 LON0, LAT0 = np.deg2rad(120.0), np.deg2rad(-40.0)
@@ -94,3 +95,38 @@ def test_fraction_within_a_circle_integrates_to_its_cap():
     np.testing.assert_array_equal(
         fraction, grid_unexcluded_fraction(edges, edges, 20, [area], LON0, LAT0, IDENTITY, [1.0]))
     assert np.all(within <= fraction) and within[0, 0] == 0.0  # corner bin: outside the circle
+
+
+def test_integration_in_blocks_gives_the_fractions_of_one_block(monkeypatch):
+    import baccmod.core.exclusion as exclusion
+    edges = grid_edges()
+    areas = [circle(0.3, 0.2, 0.25), half_plane_west()]
+    matrices = np.concatenate([IDENTITY, QUARTER_TURN])
+    args = (edges, edges, 7, areas, LON0, LAT0, matrices, [1.0, 2.0], np.deg2rad(0.9))
+    whole = grid_unexcluded_fractions(*args)
+    for block in (1, 50, 7 * 10 * 3):  # one sub-pixel row, a part of a bin, several bins
+        monkeypatch.setattr(exclusion, "SUB_PIXEL_BLOCK", block)
+        for got, expected in zip(grid_unexcluded_fractions(*args), whole):
+            np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-15)
+
+
+def counting_area():
+    """An area around the pointing holding the whole field, counting the points it tests."""
+    tested = []
+
+    def contains(lon, lat):
+        tested.append(lon.size)
+        return np.zeros(lon.shape, dtype=bool)
+    return ExcludedArea(contains, LON0, LAT0, np.deg2rad(5.0)), tested
+
+
+def test_the_sub_cell_counts_are_the_points_tested():
+    area, tested = counting_area()
+    ring_edges = np.deg2rad([0.0, 0.25, 1.0, 2.0])
+    ring_unexcluded_fraction(ring_edges, 6, [area], LON0, LAT0)
+    assert sum(tested) == ring_sub_cell_count(ring_edges, 6)
+    assert ring_sub_cell_count(ring_edges, 6) >= 4 * 3 * 6 ** 2
+    tested.clear()
+    edges = grid_edges(n=6)
+    grid_unexcluded_fraction(edges, edges, 5, [area], LON0, LAT0, IDENTITY, [1.0])
+    assert sum(tested) == grid_sub_pixel_count(edges, edges, 5) == (6 * 5) ** 2
