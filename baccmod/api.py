@@ -17,6 +17,7 @@ from .adapters.irf import background_2d, background_3d, fov_axes
 from .adapters.observation import run_arrays
 from .collection import (AZIMUTH_SIDES, BackgroundCollectionZenith,
                          BackgroundCollectionZenithSplitAzimuth)
+from .compat import CreatorAttributes
 from .core.binned import ZenithBinnedAccumulator, check_binning_method
 from .core.model import (TEV_TO_MEV, GridAccumulator, RadialAccumulator, RunSummary,
                          model_rate)
@@ -55,8 +56,9 @@ def _same(value, default):
         return False
 
 
-class _AcceptanceMapCreator:
-    """Shared validation and orchestration of the creators."""
+class _AcceptanceMapCreator(CreatorAttributes):
+    """Shared validation and orchestration of the creators (BAccMod's
+    ``BaseAcceptanceMapCreator``)."""
 
     def __init__(self, energy_axis, offset_axis, oversample_map=10, energy_axis_computation=None,
                  exclude_regions=None, location=None, max_fraction_pixel_rotation_fov=0.5,
@@ -94,7 +96,7 @@ class _AcceptanceMapCreator:
             raise BaccmodValueError(f"oversample_map must be an integer >= 1, got "
                                     f"{oversample_map!r}.")
         self.oversample_map = int(oversample_map)
-        self.exclude_regions = exclude_regions
+        self.exclude_regions = [] if exclude_regions is None else exclude_regions
         self._areas = excluded_areas(exclude_regions)
         self.location = location
         if not 0 < float(max_fraction_pixel_rotation_fov) <= 1:
