@@ -107,8 +107,9 @@ NAMES = [
         "constructor arguments or methods of its own"),
     Row(ZENITH, "class", SAME, parameters=(Param("bkg_dict", None),) + COLLECTION_SETTINGS),
     Row(SPLIT, "class", DIFFERS,
-        "interpolation settings given with a collection must equal the collection's own (a "
-        "given collection keeps its settings; BAccMod then cleaned with the split's)",
+        "interpolation settings are keyword arguments (**settings) for the collections made "
+        "here from single models or empty sides; a given collection keeps its own, which must "
+        "not differ from them (BAccMod cleaned with the split's settings)",
         parameters=(Param("bkg_east"), Param("bkg_west"))),
     Row("baccmod.exception.BackgroundModelFormatException", "class", DIFFERS,
         "also a BaccmodValueError (ValueError); a single model given as base_model with "
@@ -146,10 +147,9 @@ NAMES = [
         parameters=(Param("a"), Param("axis"), Param("relative_threshold"))),
 ]
 
-OPTIONS = [Row(f"{owner}({name})", "option", ISSUE_8,
-               _FIT if name.startswith(("method", "fit_")) else _DYNAMIC)
-           for owner in (RADIAL, GRID3D) for name in ISSUE_8_OPTIONS
-           if owner == GRID3D or not name.startswith(("method", "fit_"))] + [
+OPTIONS = [Row(f"{GRID3D}({name})" if name.startswith(("method", "fit_")) else f"{BASE}({name})",
+               "option", ISSUE_8, _FIT if name.startswith(("method", "fit_")) else _DYNAMIC)
+           for name in ISSUE_8_OPTIONS] + [
     Row(f"{BASE}(max_offset)", "option", OMITTED,
         "argument of BAccMod's base class, computed by its creators from offset_axis"),
     Row(f"{BASE}(spatial_resolution)", "option", OMITTED,
