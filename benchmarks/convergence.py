@@ -1,18 +1,20 @@
 """Convergence in oversample_map: ours and BAccMod 0.4.1 on the 21 PKS 2155-304 runs.
 
-    python benchmarks/convergence.py [--radial-oversample N ...] [--grid3d-oversample N ...]
-                                     [--output DIR] [--baccmod-venv DIR] [--timeout SECONDS]
+    python benchmarks/convergence.py [--radial-oversample N ...]
+        [--radial-noexclusion-oversample N ...] [--grid3d-oversample N ...]
+        [--output DIR] [--baccmod-venv DIR] [--timeout SECONDS]
 
 Each package builds the stacked radial and 3D models of the ``radial`` / ``grid3d`` cases
 (``cases.py``), and the radial model without the exclusion (``radial_noexclusion``), at
 several ``oversample_map`` (cases ``<kind>_oversample<N>``, one worker per package and
-oversampling). Per offset ring (3D: the bins whose centre lies in the ring;
-``corners`` beyond the last ring) the rate integrated over energy and solid angle
-(s-1, i.e. counts per livetime) is compared: ours / BAccMod - 1 at each oversampling, and
-each package's change against its own model at the largest oversampling. Per bin, over the
-bins with at least ``MIN_COUNTS`` expected counts (our rate times our exposure), the largest
-and median |ratio - 1| of the same comparisons. Results: ``DIR/convergence.md`` and
-``DIR/convergence.json``; models and logs in ``DIR/convergence/``.
+oversampling). Per offset ring (3D: the bins whose centre lies in the ring; ``corners``
+beyond the last ring) the rate integrated over energy and solid angle (s-1, i.e. counts per
+livetime) is compared: ours / BAccMod - 1 at each oversampling, and each package's change
+against its own model at the largest oversampling. Per bin, the largest and median
+|ratio - 1| of the same comparisons, over the bins with at least ``MIN_COUNTS`` expected
+counts (our rate times our exposure) and over all bins with expected counts. Results:
+``DIR/convergence.md`` and ``DIR/convergence.json``; models and logs in
+``DIR/convergence/``.
 """
 import argparse
 import json
@@ -28,7 +30,6 @@ from compare import RATE_UNIT, bin_solid_angle, read_models
 from launch import run_worker, short_error
 
 MIN_COUNTS = 100
-DEFAULT_GRID3D = (5, 10, 20)  # BAccMod's 3D cost grows ~ oversample^3: 50 takes hours
 
 
 def parse_args(argv=None):
@@ -39,7 +40,8 @@ def parse_args(argv=None):
     parser.add_argument("--radial-noexclusion-oversample", nargs="*", type=int,
                         default=list(cases.CONVERGENCE_OVERSAMPLING), metavar="N",
                         help="the same without the exclusion (default: %(default)s)")
-    parser.add_argument("--grid3d-oversample", nargs="*", type=int, default=list(DEFAULT_GRID3D),
+    parser.add_argument("--grid3d-oversample", nargs="*", type=int,
+                        default=list(cases.CONVERGENCE_OVERSAMPLING),
                         metavar="N", help="oversample_map values of the 3D models "
                                           "(default: %(default)s)")
     parser.add_argument("--output", default=str(environment.BENCHMARKS / "results"),
@@ -119,12 +121,10 @@ def summary(kind, runs):
              for n in values}
     names = per_ring(rate_ours, model)[1]
 
-    def change(a, b, where=None):
-        ratio = a / np.where(b > 0, b, np.nan) - 1
-        return ratio if where is None else np.abs(ratio[where & (b > 0)])
+    def change(a, b):
+        return a / np.where(b > 0, b, np.nan) - 1
 
-    out = {"kind": kind, "oversample": values, "rings": names, "min_counts": MIN_COUNTS,
-           "bins_compared": int(well_filled.sum()),
+    out = {"kind": kind, "oversample": values, "rings": names,
            "t_create_s": {n: {s: r.get("t_create_s") for s, r in runs[n].items()} for n in values},
            "ours_over_baccmod": {n: change(rings[n]["ours"], rings[n]["baccmod"]).tolist()
                                  for n in values},
@@ -132,18 +132,26 @@ def summary(kind, runs):
                               for n in values[:-1]},
            "ours_change": {n: change(rings[n]["ours"], rings[finest]["ours"]).tolist()
                            for n in values[:-1]}}
-    per_bin = {}
-    for n in values:
-        ours_n, theirs_n = loaded[n]["ours"][0], loaded[n]["baccmod"][0]
-        entries = {"ours_over_baccmod": change(ours_n, theirs_n, well_filled)}
-        if n != finest:
-            entries["baccmod_change"] = change(theirs_n, loaded[finest]["baccmod"][0],
-                                               well_filled)
-            entries["ours_change"] = change(ours_n, rate_ours, well_filled)
-        per_bin[n] = {k: {"max": float(np.nanmax(v)), "median": float(np.nanmedian(v))}
-                      for k, v in entries.items()}
-    out["per_bin"] = per_bin
+    selections = {f">= {MIN_COUNTS} counts": well_filled, "all": counts > 0}
+    out["per_bin"] = {label: {n: bin_changes(loaded, n, finest, where) for n in values}
+                      for label, where in selections.items()}
+    out["bins_compared"] = {label: int(where.sum()) for label, where in selections.items()}
     return out
+
+
+def bin_changes(loaded, n, finest, where):
+    """Largest and median |ratio - 1| over the bins ``where`` (and BAccMod's rate > 0)."""
+    ours, theirs = loaded[n]["ours"][0], loaded[n]["baccmod"][0]
+    pairs = {"ours_over_baccmod": (ours, theirs)}
+    if n != finest:
+        pairs.update(baccmod_change=(theirs, loaded[finest]["baccmod"][0]),
+                     ours_change=(ours, loaded[finest]["ours"][0]))
+    changes = {}
+    for name, (a, b) in pairs.items():
+        kept = where & (b > 0)
+        ratio = np.abs(a[kept] / b[kept] - 1)
+        changes[name] = {"max": float(ratio.max()), "median": float(np.median(ratio))}
+    return changes
 
 
 def percent(value):
@@ -162,15 +170,19 @@ def markdown(result):
                  + [percent(result["baccmod_change"][n][i]) for n in values[:-1]]
                  + [percent(result["ours_change"][n][i]) for n in values[:-1]])
         lines.append(f"| {ring} | " + " | ".join(cells) + " |")
-    lines += ["", f"Per bin ({result['bins_compared']} bins with >= {result['min_counts']} "
-                  "expected counts): largest / median |ratio - 1|", "",
-              "| oversample_map | ours/BAccMod | BAccMod vs finest | ours vs finest | "
-              "create ours [s] | create BAccMod [s] |", "|---|---|---|---|---|---|"]
-    for n in values:
-        b, t = result["per_bin"][n], result["t_create_s"][n]
-        cell = {k: f"{100 * v['max']:.2f} % / {100 * v['median']:.2f} %" for k, v in b.items()}
-        lines.append(f"| {n} | {cell['ours_over_baccmod']} | {cell.get('baccmod_change', '-')} "
-                     f"| {cell.get('ours_change', '-')} | {t['ours']:.2f} | {t['baccmod']:.1f} |")
+    lines += ["", "Per bin (bins with expected counts, ours: rate x exposure): largest / "
+                  "median |ratio - 1|", "",
+              "| bins | oversample_map | ours/BAccMod | BAccMod vs finest | ours vs finest | "
+              "create ours [s] | create BAccMod [s] |", "|---|---|---|---|---|---|---|"]
+    for label, by_n in result["per_bin"].items():
+        for n in values:
+            t = result["t_create_s"][n]
+            cell = {k: f"{100 * v['max']:.2f} % / {100 * v['median']:.2f} %"
+                    for k, v in by_n[n].items()}
+            lines.append(f"| {label} ({result['bins_compared'][label]}) | {n} | "
+                         f"{cell['ours_over_baccmod']} | {cell.get('baccmod_change', '-')} | "
+                         f"{cell.get('ours_change', '-')} | {t['ours']:.2f} | "
+                         f"{t['baccmod']:.1f} |")
     return "\n".join(lines + [""])
 
 
