@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 _LAZY = {
+    "BaseAcceptanceMapCreator": "baccmod.base_acceptance_map_creator",
     "RadialAcceptanceMapCreator": "baccmod.api",
     "Grid3DAcceptanceMapCreator": "baccmod.api",
     "BackgroundCollectionZenith": "baccmod.collection",

@@ -17,6 +17,7 @@ from .adapters.observation import run_arrays
 from .adapters.run_list import observation_list
 from .collection import (AZIMUTH_SIDES, BackgroundCollectionZenith,
                          BackgroundCollectionZenithSplitAzimuth)
+from .compat import CreatorAttributes
 from .core.binned import BINNING_METHODS, ZenithBinnedAccumulator, check_binning_method
 from .core.exclusion import grid_sub_pixel_count, ring_sub_cell_count
 from .core.fov import EARTH_ROTATION_RATE
@@ -61,8 +62,9 @@ def _same(value, default):
         return False
 
 
-class _AcceptanceMapCreator:
-    """Shared validation and orchestration of the creators."""
+class _AcceptanceMapCreator(CreatorAttributes):
+    """Shared validation and orchestration of the creators (BAccMod's
+    ``BaseAcceptanceMapCreator``)."""
 
     def __init__(self, energy_axis, offset_axis, oversample_map=10, energy_axis_computation=None,
                  exclude_regions=None, location=None, max_fraction_pixel_rotation_fov=0.5,
@@ -97,7 +99,7 @@ class _AcceptanceMapCreator:
         self.offset_axis = self._check_offset_axis(offset_axis)
         self.oversample_map = check_number(oversample_map, "oversample_map", low=1,
                                            low_open=False, integer=True)
-        self.exclude_regions = exclude_regions
+        self.exclude_regions = [] if exclude_regions is None else exclude_regions
         self._areas = excluded_areas(exclude_regions)
         self.location = check_location(location)
         self.max_fraction_pixel_rotation_fov = check_number(

@@ -24,6 +24,7 @@ import warnings
 from collections.abc import Mapping, MutableMapping
 
 import numpy as np
+from astropy import units as u
 from astropy.io import fits
 from astropy.table import Table
 from astropy.utils.exceptions import AstropyUserWarning
@@ -31,9 +32,10 @@ from gammapy.irf import Background2D, Background3D
 
 from . import __version__
 from .adapters.irf import check_model_rates
+from .compat import AzimuthCollectionAttributes, ZenithCollectionAttributes
 from .core.zenith_interpolation import (TINY, check_interpolation_kind, clean_interpolated_rate,
                                         interpolate_cos_zenith)
-from .errors import BaccmodError, BaccmodTypeError, BaccmodValueError
+from .errors import BackgroundModelFormatError, BaccmodError, BaccmodTypeError, BaccmodValueError
 from .options import check_flag, check_number
 
 log = logging.getLogger(__name__)
@@ -67,14 +69,15 @@ _SETTING_KEYS = {"INTERP": ("interpolation_type", str),
                  "LOGOFF": ("log_offset", float)}
 
 
-class BackgroundCollectionZenith(MutableMapping):
+class BackgroundCollectionZenith(ZenithCollectionAttributes, MutableMapping):
     """Background models of one kind at several zenith angles.
 
-    Behaves as a mapping zenith (deg, stored as float) -> model, iterated in increasing
-    zenith. All models must have the same type (``Background2D`` or ``Background3D``), the same
-    axes (names, units, edges within a relative 1e-9), the same unit and, for 3D models, the
-    same ``fov_alignment``; their rates must be finite, >= 0 and not all zero; two zeniths
-    must differ by more than :data:`SAME_ZENITH_DEG`.
+    Behaves as a mapping zenith (deg, stored as float; an angle Quantity is also accepted)
+    -> model, iterated in increasing zenith. All models must have the same type
+    (``Background2D`` or ``Background3D``), the same axes (names, units, edges within a
+    relative 1e-9), the same unit and, for 3D models, the same ``fov_alignment``; their rates
+    must be finite, >= 0 and not all zero; two zeniths must differ by more than
+    :data:`SAME_ZENITH_DEG`.
 
     The collection keeps its own copy of every model it is given, and every model it returns
     (``collection[zenith]``, ``get_model``, ``get_closest_model``...) is a new copy: editing a
@@ -82,10 +85,13 @@ class BackgroundCollectionZenith(MutableMapping):
 
     Parameters
     ----------
-    models : dict, optional
-        Zenith (deg, in [0, 90]) -> ``Background2D`` or ``Background3D``.
+    bkg_dict : dict, optional
+        Zenith (deg, in [0, 90]) -> ``Background2D`` or ``Background3D`` (BAccMod's name;
+        ``models`` is the same).
     interpolation_type : {"linear", "log"}
         Interpolate the rates, or log10(rate + log_offset), linearly in cos(zenith).
+    threshold_value_log_interpolation : float
+        BAccMod's name of ``log_offset``.
     activate_interpolation_cleaning : bool
         Clean interpolated models with :func:`~baccmod.core.zenith_interpolation.\
 clean_interpolated_rate`.
@@ -97,11 +103,17 @@ clean_interpolated_rate`.
         Positive offset added to the rates before taking log10 ("log" interpolation).
     """
 
-    def __init__(self, models=None, interpolation_type="linear",
-                 activate_interpolation_cleaning=False,
+    def __init__(self, bkg_dict=None, interpolation_type="linear",
+                 threshold_value_log_interpolation=TINY, activate_interpolation_cleaning=False,
                  interpolation_cleaning_energy_relative_threshold=1e-4,
-                 interpolation_cleaning_spatial_relative_threshold=1e-2,
-                 log_offset=TINY):
+                 interpolation_cleaning_spatial_relative_threshold=1e-2, *, models=None,
+                 log_offset=None):
+        models = _one_of(bkg_dict, models, "bkg_dict", "models")
+        if log_offset is None:
+            log_offset = threshold_value_log_interpolation
+        elif threshold_value_log_interpolation != TINY:
+            raise BaccmodTypeError("give threshold_value_log_interpolation or log_offset (the "
+                                   "same setting), not both.")
         self.interpolation_type = check_interpolation_kind(interpolation_type,
                                                            "interpolation_type")
         self.activate_interpolation_cleaning = check_flag(activate_interpolation_cleaning,
@@ -169,13 +181,16 @@ clean_interpolated_rate`.
 
     def __repr__(self):
         kind = type(next(iter(self._models.values()))).__name__ if self._models else "empty"
-        return (f"{type(self).__name__}({kind}, zenith={self.get_zenith().tolist()} deg, "
+        return (f"{type(self).__name__}({kind}, zenith={self._zenith_deg().tolist()} deg, "
                 f"interpolation_type={self.interpolation_type!r})")
 
     # --- models ----------------------------------------------------------------------------
 
     def get_zenith(self):
-        """Zenith angles of the stored models (deg), increasing; ndarray of shape (n_model,)."""
+        """Zenith angles of the stored models, increasing: Quantity (deg), shape (n_model,)."""
+        return self._zenith_deg() * u.deg
+
+    def _zenith_deg(self):
         return np.array(sorted(self._models), dtype=float)
 
     def get_model(self, zenith):
@@ -266,7 +281,7 @@ clean_interpolated_rate`.
         if not self._models:
             raise BaccmodValueError(f"the {type(self).__name__} holds no model: add models "
                                     "with collection[zenith_deg] = model.")
-        return self.get_zenith()
+        return self._zenith_deg()
 
     # --- FITS ------------------------------------------------------------------------------
 
@@ -290,7 +305,7 @@ clean_interpolated_rate`.
         return collection
 
 
-class BackgroundCollectionZenithSplitAzimuth:
+class BackgroundCollectionZenithSplitAzimuth(AzimuthCollectionAttributes):
     """Zenith collections of background models for the east and the west azimuth sides.
 
     East holds the models of azimuth in [0, 180) deg, west those of [180, 360) deg (azimuth
@@ -298,20 +313,25 @@ class BackgroundCollectionZenithSplitAzimuth:
 
     Parameters
     ----------
-    east, west : BackgroundCollectionZenith, optional
-        The collection of each side; a missing side is an empty collection with the other
-        side's interpolation settings.
+    bkg_east, bkg_west : BackgroundCollectionZenith, Background2D or Background3D, optional
+        The collection of each side (BAccMod's names; ``east`` and ``west`` are the same). A
+        single model stands for all zeniths (a one-model collection at 45 deg, as in
+        BAccMod); a missing side is an empty collection.
+    **settings
+        Interpolation settings (see :class:`BackgroundCollectionZenith`) of the collections
+        made here (from a single model, or empty); by default those of the given collection.
+        A given collection keeps its own settings: they must not differ from ``settings``.
     """
 
-    def __init__(self, east=None, west=None):
-        for name, side in (("east", east), ("west", west)):
-            if side is not None and not isinstance(side, BackgroundCollectionZenith):
-                raise BaccmodTypeError(f"{name} must be a BackgroundCollectionZenith, got "
-                                       f"{type(side).__name__}.")
-        given = east if east is not None else west
-        settings = given.settings() if given is not None else {}
-        self.east = east if east is not None else BackgroundCollectionZenith(**settings)
-        self.west = west if west is not None else BackgroundCollectionZenith(**settings)
+    def __init__(self, bkg_east=None, bkg_west=None, *, east=None, west=None, **settings):
+        sides = {"east": _one_of(bkg_east, east, "bkg_east", "east"),
+                 "west": _one_of(bkg_west, west, "bkg_west", "west")}
+        explicit = bool(settings)
+        if not explicit:
+            given = [s for s in sides.values() if isinstance(s, BackgroundCollectionZenith)]
+            settings = given[0].settings() if given else {}
+        self.east, self.west = (_side_collection(name, side, settings, explicit)
+                                for name, side in sides.items())
         if len(self.east) and len(self.west):
             _check_compatible(next(iter(self.west.values())), next(iter(self.east.values())),
                               "the east side's models (west vs east)")
@@ -321,8 +341,9 @@ class BackgroundCollectionZenithSplitAzimuth:
 
     @staticmethod
     def side(azimuth_deg):
-        """``"east"`` for azimuth in [0, 180) deg modulo 360, else ``"west"``."""
-        azimuth = float(azimuth_deg)
+        """``"east"`` for azimuth (deg, or an angle Quantity) in [0, 180) deg modulo 360, else
+        ``"west"``."""
+        azimuth = _degrees(azimuth_deg)
         if not np.isfinite(azimuth):
             raise BaccmodValueError(f"azimuth must be finite, got {azimuth_deg} deg.")
         azimuth %= 360.0
@@ -374,14 +395,46 @@ class BackgroundCollectionZenithSplitAzimuth:
 # --- checks ------------------------------------------------------------------------------------
 
 def _check_zenith(zenith):
-    """``zenith`` (a number, not a string) as a float in [0, 90] deg, else raise."""
-    try:
-        value = float(zenith)
-    except (TypeError, ValueError):
-        value = np.nan
+    """``zenith`` (a number in deg or an angle Quantity, not a string) as a float in [0, 90]
+    deg, else raise."""
+    value = _degrees(zenith)
     if isinstance(zenith, (str, bytes, bool, np.bool_)) or not 0.0 <= value <= 90.0:
-        raise BaccmodValueError(f"zenith {zenith!r} must be in [0, 90] deg.")
+        raise BackgroundModelFormatError(f"zenith {zenith!r} must be in [0, 90] deg.")
     return value
+
+
+def _degrees(angle):
+    """A number (deg) or an angle Quantity as a float in deg; NaN if it is neither."""
+    try:
+        if isinstance(angle, u.Quantity):
+            return float(angle.to_value(u.deg))
+        return float(angle)
+    except (TypeError, ValueError, u.UnitsError):
+        return np.nan
+
+
+def _side_collection(name, side, settings, explicit):
+    """The zenith collection of one azimuth side from what was given for it."""
+    if side is None:
+        return BackgroundCollectionZenith(**settings)
+    if isinstance(side, (Background2D, Background3D)):
+        return BackgroundCollectionZenith({45.0: side}, **settings)
+    if not isinstance(side, BackgroundCollectionZenith):
+        raise BaccmodTypeError(f"{name} must be a BackgroundCollectionZenith, a Background2D "
+                               f"or a Background3D, got {type(side).__name__}.")
+    wanted = BackgroundCollectionZenith(**settings).settings()
+    if explicit and side.settings() != wanted:
+        raise BaccmodValueError(
+            f"the {name} collection's interpolation settings {side.settings()} differ from "
+            f"those given {wanted}: set them on the collection, or give no settings.")
+    return side
+
+
+def _one_of(value, alias_value, name, alias):
+    """The value given under ``name`` or under its alias (None if neither); both: raise."""
+    if value is not None and alias_value is not None:
+        raise BaccmodTypeError(f"give {name} or {alias} (the same argument), not both.")
+    return alias_value if value is None else value
 
 
 def _check_fraction(value, name):
@@ -398,9 +451,9 @@ def _check_compatible(model, reference, reference_name):
     """Raise if ``model`` differs from ``reference`` in type, axes, unit or fov_alignment."""
     difference = _difference(model, reference)
     if difference:
-        raise BaccmodValueError(f"the model differs from {reference_name} in {difference}; "
-                                "all models must have the same type, axes, unit and "
-                                "fov_alignment.")
+        raise BackgroundModelFormatError(
+            f"the model differs from {reference_name} in {difference}; all models must have "
+            "the same type, axes, unit and fov_alignment.")
 
 
 def _difference(model, reference):

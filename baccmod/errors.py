@@ -24,3 +24,11 @@ class NoEventsError(BaccmodValueError):
 
 class MissingLocationError(BaccmodValueError):
     """The observatory location of a run could not be found."""
+
+
+class BackgroundModelFormatError(BaccmodValueError):
+    """A background model or collection is not usable as given: models of one collection
+    differing in type, axes, unit or FoV alignment, or a zenith outside [0, 90] deg.
+
+    ``baccmod.exception.BackgroundModelFormatException`` (BAccMod's name) is this class.
+    """

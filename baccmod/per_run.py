@@ -158,6 +158,6 @@ def _warn_extrapolation(obs_id, outside):
         log.warning("run %s: the collection holds one zenith bin; its model is used as it is.",
                     obs_id)
         return
-    known = collection.get_zenith()
+    known = collection.get_zenith().to_value("deg")
     log.warning("run %s: zenith %.2f-%.2f deg is outside the models' [%.2f, %.2f] deg: "
                 "extrapolating.", obs_id, min(zeniths), max(zeniths), known[0], known[-1])

@@ -47,8 +47,10 @@ class Case:
     """One benchmark case.
 
     creator: a key of ``CREATORS``. energy_computation: a key of ``ENERGY_COMPUTATION_AXES``
-    or None. options: extra constructor keyword arguments (JSON values). call: the creator
-    method called with the observations; call_options: its extra keyword arguments.
+    or None. options: extra constructor keyword arguments (JSON values; ``oversample_map``
+    here replaces ``OVERSAMPLE_MAP``). call: the creator method called with the observations;
+    call_options: its extra keyword arguments. repeat: time the call a second time.
+    exclusion: exclude the circle around PKS 2155-304.
     """
     name: str
     creator: str
@@ -57,6 +59,8 @@ class Case:
     call: str = "create_model"
     call_options: dict = field(default_factory=dict)
     description: str = ""
+    repeat: bool = True
+    exclusion: bool = True
 
 
 # ``create_model`` is the creation call both packages have: BAccMod 0.4.1 has no
@@ -113,7 +117,19 @@ CASES += [
          description="per run: interpolated in cos zenith, normalised run by run"),
 ]
 
-CASES_BY_NAME = {case.name: case for case in CASES}
+# Convergence in oversample_map (convergence.py, not part of run.py's cases): the stacked
+# models at each oversampling, timed once; "radial_noexclusion" without the exclusion.
+CONVERGENCE_OVERSAMPLING = (5, 10, 20, 50)
+CONVERGENCE_KINDS = {"radial": ("radial", True), "radial_noexclusion": ("radial", False),
+                     "grid3d": ("grid3d", True)}
+CONVERGENCE_CASES = [
+    Case(f"{kind}_oversample{n}", creator, options={"oversample_map": n}, repeat=False,
+         exclusion=exclusion, description=f"{CREATORS[creator]} at oversample_map={n}"
+                                          + ("" if exclusion else ", no exclusion"))
+    for kind, (creator, exclusion) in CONVERGENCE_KINDS.items()
+    for n in CONVERGENCE_OVERSAMPLING]
+
+CASES_BY_NAME = {case.name: case for case in CASES + CONVERGENCE_CASES}
 
 # The cases timed on simulated runs by --scaling.
 SCALING_CASES = ["radial", "grid3d"]

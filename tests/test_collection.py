@@ -14,6 +14,7 @@ import baccmod.collection as collection_module
 from baccmod.collection import BackgroundCollectionZenith, BackgroundCollectionZenithSplitAzimuth
 from baccmod.core.zenith_interpolation import clean_interpolated_rate, interpolate_cos_zenith
 from baccmod.errors import BaccmodTypeError, BaccmodValueError
+from baccmod.exception import BackgroundModelFormatException
 
 RATE_UNIT = u.Unit("s-1 MeV-1 sr-1")
 ENERGY_2D = MapAxis.from_energy_bounds(0.1, 10, 4, unit="TeV", name="energy")
@@ -89,7 +90,7 @@ def test_behaves_as_a_mapping_iterated_in_increasing_zenith():
     assert_same_model(collection[25.0], m25)
     assert 40 in collection and 41 not in collection
     assert len(collection) == 3
-    np.testing.assert_array_equal(collection.get_zenith(), [10.0, 25.0, 40.0])
+    np.testing.assert_array_equal(collection.get_zenith().to_value(u.deg), [10.0, 25.0, 40.0])
 
 
 @pytest.mark.parametrize("zenith", [-1, 90.5, np.nan, np.inf, "10", None])
@@ -178,7 +179,7 @@ def test_interpolated_model_is_the_core_interpolation_in_a_model_like_the_others
     collection = collection_of(MAKERS[dimension], interpolation_type=kind)
     model = collection.get_interpolated_model(30)
     stack = np.stack([m.data for m in collection.values()])
-    expected = interpolate_cos_zenith(stack, cos_deg(collection.get_zenith()), cos_deg(30),
+    expected = interpolate_cos_zenith(stack, cos_deg(list(collection)), cos_deg(30),
                                       kind=kind)
     reference = collection[10]
     assert_model_like(model, reference)
@@ -433,3 +434,79 @@ def test_a_missing_side_takes_the_settings_of_the_other_and_writing_needs_equal_
     with pytest.raises(BaccmodValueError, match="different interpolation settings"):
         split.write(tmp_path / "split.fits")
     assert not (tmp_path / "split.fits").exists()
+
+
+# --- BAccMod's names ---------------------------------------------------------------------------
+
+def test_baccmod_argument_names_give_the_same_collection():
+    models = {10.0: model_2d(), 50.0: model_2d(2.0)}
+    collection = BackgroundCollectionZenith(bkg_dict=models, interpolation_type="log",
+                                            threshold_value_log_interpolation=1e-300)
+    assert collection.log_offset == collection.threshold_value_log_interpolation == 1e-300
+    assert collection.settings() == BackgroundCollectionZenith(
+        models=models, interpolation_type="log", log_offset=1e-300).settings()
+    with pytest.raises(BaccmodTypeError, match="not both"):
+        BackgroundCollectionZenith(bkg_dict=models, models=models)
+    with pytest.raises(BaccmodTypeError, match="not both"):
+        BackgroundCollectionZenith(threshold_value_log_interpolation=1e-300, log_offset=1e-300)
+
+
+def test_a_zenith_may_be_an_angle_quantity():
+    collection = collection_of(model_2d)
+    assert np.array_equal(collection[10 * u.deg].data, collection[10.0].data)
+    assert np.array_equal(collection.get_model(np.radians(50) * u.rad).data, collection[50.0].data)
+    assert np.array_equal(collection.get_closest_model(65 * u.deg).data, collection[70.0].data)
+    assert_same_model(collection.get_interpolated_model(30 * u.deg),
+                      collection.get_interpolated_model(30))
+    with pytest.raises(BackgroundModelFormatException, match="must be in"):
+        collection[1 * u.m]
+
+
+def test_baccmod_attributes_describe_the_models():
+    collection = collection_of(model_3d)
+    reference = collection[10.0]
+    assert collection.type_model is Background3D and collection.unit_model == RATE_UNIT
+    assert collection.axes_model == reference.axes
+    assert collection.shape_model == (3, 4, 4)
+    assert collection.fov_alignment == FoVAlignment.ALTAZ
+    assert collection.bkg == dict(collection.items()) and collection.bkg is not collection.bkg
+    assert collection.consistent_bkg and collection.max_cleaning_iteration == 50
+    empty = BackgroundCollectionZenith()
+    assert empty.type_model is None and empty.shape_model is None
+
+
+def test_inconsistent_models_raise_baccmods_format_exception():
+    collection = collection_of(model_2d)
+    with pytest.raises(BackgroundModelFormatException, match="edges"):
+        collection[30.0] = model_2d(offset_axis=MapAxis.from_edges([0.0, 1.0, 1.5, 2.0],
+                                                                   unit="deg", name="offset"))
+    assert issubclass(BackgroundModelFormatException, ValueError)
+    collection.generate_interpolation_function()
+    collection.check_bkg()
+
+
+def test_split_collection_takes_single_models_for_all_zeniths():
+    east, west = model_2d(), model_2d(2.0)
+    split = BackgroundCollectionZenithSplitAzimuth(east, bkg_west=west,
+                                                   interpolation_type="log")
+    assert np.array_equal(split.get_model(45 * u.deg, 90 * u.deg).data, east.data)
+    assert np.array_equal(split.get_closest_model(10 * u.deg, 270 * u.deg).data, west.data)
+    assert split.west.interpolation_type == split.interpolation_type == "log"
+    assert split.get_zenith(90 * u.deg) == [45.0] * u.deg
+    assert split.bkg == {"east": split.east, "west": split.west}
+    with pytest.raises(BaccmodValueError, match="settings"):
+        BackgroundCollectionZenithSplitAzimuth(collection_of(model_2d), west,
+                                               interpolation_type="log")
+
+
+@pytest.mark.parametrize("azimuth, side", [(90 * u.deg, "east"), (np.pi * u.rad, "west"),
+                                           (-90 * u.deg, "west"), (400, "east")])
+def test_eastwest_names_the_side_of_an_azimuth(azimuth, side):
+    assert BackgroundCollectionZenithSplitAzimuth.eastwest(azimuth) == side
+
+
+def test_both_collections_are_background_collections():
+    from baccmod.bkg_collection import BackgroundCollection
+    assert isinstance(collection_of(model_2d), BackgroundCollection)
+    assert isinstance(split_collection(model_2d), BackgroundCollection)
+    assert not isinstance(model_2d(), BackgroundCollection)

@@ -76,7 +76,7 @@ def test_interpolated_model_at_a_held_out_zenith_matches_the_truth(zenith_runs):
     maker = creator(min_run_per_cos_zenith_bin=3)
     collection = maker.create_model_cos_zenith_binned(others)
     zenith = np.degrees(np.arccos(run_cos_zenith(held_out)))
-    assert collection.get_zenith().min() < zenith < collection.get_zenith().max()
+    assert collection.get_zenith().min() < zenith * u.deg < collection.get_zenith().max()
     model = collection.get_interpolated_model(zenith).quantity.to_value("s-1 MeV-1 sr-1")
     truth = base_background().quantity.to_value("s-1 MeV-1 sr-1") * np.cos(np.radians(zenith))
     # statistical error: that of the two neighbouring bins (the least populated one)
@@ -99,7 +99,7 @@ def test_mini_irf_is_the_time_weighted_mean_of_the_closest_bin_models(zenith_run
     collection = maker.create_model_cos_zenith_binned(zenith_runs)
     models = maker.create_acceptance_map_per_observation(
         zenith_runs, runwise_normalisation=False, zenith_binning=True, base_model=collection)
-    nodes = np.cos(np.radians(collection.get_zenith()))
+    nodes = np.cos(collection.get_zenith()).value
     crossing = 0
     for obs in zenith_runs:
         # 10 pieces of 2 min; each takes the bin closest in cos(zenith) at its mid-time

@@ -1,0 +1,236 @@
+"""BAccMod's public API (0.4.1 and its development head) and where baccmod stands on each name.
+
+Plain data, read by ``test_api_table.py`` (checked against baccmod, never against BAccMod)
+and by ``benchmarks/api_diff.py`` (which classifies the differences it finds with it).
+
+A row's ``name`` is BAccMod's: ``module``, ``module.name``, ``module.Class.member``; members
+of a base class (``BaseAcceptanceMapCreator``, ``BackgroundCollection``) stand for all its
+subclasses. ``status``:
+
+- ``same``: provided with the same meaning (``parameters``: BAccMod's, checked in ours);
+- ``differs``: provided; ``note`` says what differs (baccmod more exact, or a convention);
+- ``issue 8``: the fitting and dynamic-energy-axis features, expected missing until issue 8
+  (options are accepted at their default only; other values raise ``NotImplementedError``);
+- ``omitted``: not provided, ``note`` says why.
+"""
+from collections import namedtuple
+
+import astropy.units as u
+
+SAME, DIFFERS, ISSUE_8, OMITTED = "same", "differs", "issue 8", "omitted"
+REQUIRED = "<required>"
+
+Row = namedtuple("Row", "name kind status note parameters", defaults=("", None))
+#: A parameter: name, default (REQUIRED if none), and whether callers may pass it by position.
+Param = namedtuple("Param", "name default positional", defaults=(REQUIRED, True))
+
+BASE = "baccmod.base_acceptance_map_creator.BaseAcceptanceMapCreator"
+RADIAL = "baccmod.radial_acceptance_map_creator.RadialAcceptanceMapCreator"
+GRID3D = "baccmod.grid3d_acceptance_map_creator.Grid3DAcceptanceMapCreator"
+COLLECTION = "baccmod.bkg_collection.BackgroundCollection"
+ZENITH = "baccmod.bkg_collection.BackgroundCollectionZenith"
+SPLIT = "baccmod.bkg_collection.BackgroundCollectionZenithSplitAzimuth"
+TOOLBOX = "baccmod.toolbox"
+
+
+def keyword(name, default):
+    return Param(name, default, positional=False)
+
+
+CREATOR_PARAMETERS = (
+    Param("energy_axis"), Param("offset_axis"), Param("oversample_map", 10),
+    Param("energy_axis_computation", None), Param("exclude_regions", None),
+    keyword("cos_zenith_binning_method", "min_livetime"),
+    keyword("cos_zenith_binning_parameter_value", 3600),
+    keyword("initial_cos_zenith_binning", 0.01),
+    keyword("max_angular_separation_wobble", 0.4 * u.deg),
+    keyword("zenith_binning_run_splitting", False),
+    keyword("max_fraction_pixel_rotation_fov", 0.5),
+    keyword("time_resolution", 0.1 * u.s),
+    keyword("use_mini_irf_computation", False),
+    keyword("mini_irf_time_resolution", 1.0 * u.min),
+    keyword("azimuth_east_west_splitting", False),
+    keyword("interpolation_zenith_type", "linear"),
+    keyword("activate_interpolation_zenith_cleaning", False),
+    keyword("interpolation_cleaning_energy_relative_threshold", 1e-4),
+    keyword("interpolation_cleaning_spatial_relative_threshold", 1e-2),
+)
+COLLECTION_SETTINGS = (
+    keyword("interpolation_type", "linear"),
+    keyword("threshold_value_log_interpolation", 2.2250738585072014e-308),
+    keyword("activate_interpolation_cleaning", False),
+    keyword("interpolation_cleaning_energy_relative_threshold", 1e-4),
+    keyword("interpolation_cleaning_spatial_relative_threshold", 1e-2),
+)
+PER_OBSERVATION_PARAMETERS = (
+    Param("observations"), Param("zenith_binning", False), Param("zenith_interpolation", False),
+    Param("runwise_normalisation", True), Param("off_observations", None),
+    Param("base_model", None))
+
+#: Options of issue 8 with a value other than their default (each must be refused for now).
+ISSUE_8_OPTIONS = {
+    "dynamic_energy_axis": True, "dynamic_energy_axis_target_statistics": 100,
+    "dynamic_energy_axis_maximum_wideness_bin": 0.3,
+    "dynamic_energy_axis_merge_zeros_low_energy": True,
+    "dynamic_energy_axis_merge_zeros_high_energy": True,
+    "method": "fit", "fit_fnc": "bilinear_gaussian2d", "fit_seeds": {}, "fit_bounds": {},
+}
+_DYNAMIC = "dynamic energy axis (issue 8)"
+_FIT = "fitted 3D model (issue 8)"
+_NO_SKY_MAP = ("state of BAccMod's oversampled sky map; baccmod has no map: it bins exact "
+               "event coordinates and integrates exclusions on oversample_map sub-bins per bin")
+_ALWAYS_CONSISTENT = ("always True: a model differing from the others is refused when added "
+                      "(BackgroundModelFormatException)")
+
+MODULES = [
+    *[Row(f"baccmod.{name}", "module", SAME) for name in (
+        "base_acceptance_map_creator", "radial_acceptance_map_creator",
+        "grid3d_acceptance_map_creator", "bkg_collection", "exception", "logging", "toolbox")],
+    Row("baccmod.modeling", "module", ISSUE_8, "0.4.1: 2D functions of the fitted 3D model"),
+    Row("baccmod.fit_acceptance_map_creator", "module", ISSUE_8, _FIT),
+    Row("baccmod.fitting", "module", ISSUE_8, "Poisson fitter of the fitted models"),
+    Row("baccmod.model", "module", SAME, "astropy models of the fitted models"),
+]
+
+NAMES = [
+    *[Row(f"baccmod.{name}", "class", SAME) for name in (
+        "BaseAcceptanceMapCreator", "RadialAcceptanceMapCreator", "Grid3DAcceptanceMapCreator",
+        "BackgroundCollectionZenith", "BackgroundCollectionZenithSplitAzimuth")],
+    Row("baccmod.FitAcceptanceMapCreator", "class", ISSUE_8, _FIT),
+    Row(BASE, "class", DIFFERS,
+        "abstract base of the creators (isinstance holds); its constructor takes the "
+        "creators' arguments, not BAccMod's max_offset and spatial_resolution"),
+    Row(RADIAL, "class", SAME, parameters=CREATOR_PARAMETERS),
+    Row(GRID3D, "class", SAME, parameters=CREATOR_PARAMETERS),
+    Row(COLLECTION, "class", DIFFERS,
+        "abstract class both collections are registered with (isinstance holds); it has no "
+        "constructor arguments or methods of its own"),
+    Row(ZENITH, "class", SAME, parameters=(Param("bkg_dict", None),) + COLLECTION_SETTINGS),
+    Row(SPLIT, "class", DIFFERS,
+        "interpolation settings are keyword arguments (**settings) for the collections made "
+        "here from single models or empty sides; a given collection keeps its own, which must "
+        "not differ from them (BAccMod cleaned with the split's settings)",
+        parameters=(Param("bkg_east"), Param("bkg_west"))),
+    Row("baccmod.exception.BackgroundModelFormatException", "class", DIFFERS,
+        "also a BaccmodValueError (ValueError); a single model given as base_model with "
+        "zenith_interpolation is used at all zeniths instead of being refused"),
+    Row("baccmod.logging.MOREINFO", "constant", SAME),
+    Row("baccmod.logging.set_log_level", "function", DIFFERS,
+        "BAccMod's module names map to the baccmod loggers carrying their messages",
+        parameters=(Param("level"), Param("module", "baccmod"))),
+    Row("baccmod.logging.setup_logging_output", "function", DIFFERS,
+        "returns the configured loggers (BAccMod: None); refuses handlers with output_file "
+        "(BAccMod ignored output_file)",
+        parameters=(Param("output_file", None), Param("use_terminal", True),
+                    Param("handlers", None), Param("module", "baccmod"), Param("fmode", "w"),
+                    Param("term_level", 0),
+                    Param("log_format", "%(levelname)s:%(name)s: %(message)s"))),
+    Row("baccmod.grid3d_acceptance_map_creator.MOREINFO", "constant", OMITTED,
+        "incidental import in BAccMod 0.4.1: use baccmod.logging.MOREINFO"),
+    Row("baccmod.base_acceptance_map_creator.MOREINFO", "constant", OMITTED,
+        "incidental import in BAccMod's head: use baccmod.logging.MOREINFO"),
+    Row(f"{TOOLBOX}.compute_rotation_speed_fov", "function", SAME,
+        parameters=(Param("time_evaluation"), Param("pointing_sky"),
+                    Param("observatory_earth_location"))),
+    Row(f"{TOOLBOX}.get_unique_wobble_pointings", "function", DIFFERS,
+        "a run joins the first wobble whose mean direction is within the separation "
+        "(baccmod's zenith-binning rule); borderline runs may group differently",
+        parameters=(Param("observations"), Param("max_angular_separation_wobble", 0.4 * u.deg))),
+    Row(f"{TOOLBOX}.get_time_mini_irf", "function", DIFFERS,
+        "pieces span the GTIs (first start to last stop) and weigh their good time, as "
+        "baccmod's per-run models do (BAccMod: tstart-tstop, equal durations)",
+        parameters=(Param("observation"), Param("mini_irf_time_resolution"))),
+    Row(f"{TOOLBOX}.generate_irf_from_mini_irf", "function", SAME,
+        parameters=(Param("data_cube"), Param("observation_time"))),
+    Row(f"{TOOLBOX}.compute_neighbour_condition_validation", "function", DIFFERS,
+        "the ratio bounds are inclusive (BAccMod: exclusive)",
+        parameters=(Param("a"), Param("axis"), Param("relative_threshold"))),
+]
+
+OPTIONS = [Row(f"{GRID3D}({name})" if name.startswith(("method", "fit_")) else f"{BASE}({name})",
+               "option", ISSUE_8, _FIT if name.startswith(("method", "fit_")) else _DYNAMIC)
+           for name in ISSUE_8_OPTIONS] + [
+    Row(f"{BASE}(max_offset)", "option", OMITTED,
+        "argument of BAccMod's base class, computed by its creators from offset_axis"),
+    Row(f"{BASE}(spatial_resolution)", "option", OMITTED,
+        "argument of BAccMod's base class, computed by its creators from oversample_map"),
+    Row(f"{COLLECTION}(bkg)", "option", OMITTED,
+        "argument of BAccMod's base class, filled from bkg_dict / bkg_east, bkg_west"),
+]
+
+MEMBERS = [
+    Row(f"{BASE}.create_model", "method", SAME, parameters=(Param("observations"),)),
+    Row(f"{BASE}.create_acceptance_model", "method", SAME,
+        parameters=(Param("off_observations"), Param("zenith_binning", False))),
+    Row(f"{BASE}.create_acceptance_map_per_observation", "method", SAME,
+        parameters=PER_OBSERVATION_PARAMETERS),
+    Row(f"{GRID3D}.fit_background", "method", ISSUE_8, _FIT),
+    Row(f"{BASE}.erfa_astrom_interpolation_interval", "attribute", OMITTED,
+        "baccmod computes the astrometry once per run and turns the Earth per event; there "
+        "is no ERFA interpolation interval"),
+    *[Row(f"{BASE}.{name}", "attribute", SAME) for name in (
+        "energy_axis", "energy_axis_computation", "offset_axis", "oversample_map",
+        "exclude_regions", "max_offset", "azimuth_east_west_splitting",
+        "cos_zenith_binning_method", "cos_zenith_binning_parameter_value",
+        "initial_cos_zenith_binning", "max_angular_separation_wobble",
+        "zenith_binning_run_splitting", "use_mini_irf_computation", "mini_irf_time_resolution",
+        "interpolation_type", "activate_interpolation_cleaning",
+        "interpolation_cleaning_energy_relative_threshold",
+        "interpolation_cleaning_spatial_relative_threshold",
+        "threshold_value_log_interpolation", "max_cleaning_iteration")],
+    Row(f"{BASE}.max_fraction_pixel_rotation_fov", "attribute", DIFFERS,
+        "largest turn of the field between time nodes, as a fraction of a sub-bin at the "
+        "corner of the grid (BAccMod: of a map pixel)"),
+    Row(f"{BASE}.time_resolution", "attribute", DIFFERS,
+        "shortest time node of the exclusion integration (BAccMod: step of its rotation and "
+        "zenith-crossing searches)"),
+    *[Row(f"{BASE}.{name}", "attribute", OMITTED, _NO_SKY_MAP)
+      for name in ("center_map", "n_bins_map", "spatial_bin_size")],
+    Row(f"{GRID3D}.map_bins", "attribute", OMITTED,
+        "BAccMod's histogram edges rounded to 1e-3 deg; baccmod bins on the exact edges"),
+    *[Row(f"{BASE}.{name}", "attribute", ISSUE_8, _DYNAMIC)
+      for name in ISSUE_8_OPTIONS if name.startswith("dynamic")],
+    *[Row(f"{GRID3D}.{name}", "attribute", ISSUE_8, _FIT)
+      for name in ("method", "fit_fnc", "fit_seeds", "fit_bounds", "sq_rel_residuals")],
+
+    Row(f"{COLLECTION}.get_interpolated_model", "method", SAME),
+    Row(f"{COLLECTION}.generate_interpolation_function", "method", SAME),
+    Row(f"{COLLECTION}.check_bkg", "method", DIFFERS,
+        "takes no arguments (BAccMod: error_message, extra_context, used internally)"),
+    *[Row(f"{COLLECTION}.{name}", "attribute", SAME) for name in (
+        "interpolation_type", "threshold_value_log_interpolation",
+        "activate_interpolation_cleaning", "interpolation_cleaning_energy_relative_threshold",
+        "interpolation_cleaning_spatial_relative_threshold", "max_cleaning_iteration",
+        "type_model", "axes_model", "unit_model", "shape_model", "fov_alignment")],
+    Row(f"{COLLECTION}.bkg", "attribute", DIFFERS,
+        "a new dict (zenith collection) or {'east', 'west'} dict: changing it does not change "
+        "the collection"),
+    Row(f"{COLLECTION}.consistent_bkg", "attribute", DIFFERS, _ALWAYS_CONSISTENT),
+    Row(f"{COLLECTION}.interpolation_function_exist", "attribute", OMITTED,
+        "BAccMod's cache flag; baccmod prepares the interpolation on first use "
+        "(generate_interpolation_function does it at once)"),
+    Row(f"{ZENITH}.get_zenith", "method", SAME),
+    Row(f"{ZENITH}.get_model", "method", DIFFERS,
+        "a zenith without a stored model gives the interpolated model (BAccMod: KeyError)",
+        parameters=(Param("zenith"),)),
+    Row(f"{ZENITH}.get_closest_model", "method", DIFFERS,
+        "the zenith may be a Quantity or a number in deg (BAccMod: a Quantity; a number was "
+        "read as radians)", parameters=(Param("zenith"),)),
+    Row(f"{ZENITH}.interpolation_function", "attribute", OMITTED,
+        "BAccMod's interpolation closure: use get_interpolated_model"),
+    Row(f"{SPLIT}.eastwest", "staticmethod", DIFFERS,
+        "azimuth exactly 180 deg (mod 360) is west (BAccMod: east)",
+        parameters=(Param("azimuth"),)),
+    Row(f"{SPLIT}.get_zenith", "method", SAME, parameters=(Param("azimuth", None),)),
+    Row(f"{SPLIT}.get_model", "method", DIFFERS,
+        "as BackgroundCollectionZenith.get_model", parameters=(Param("zenith"), Param("azimuth"))),
+    Row(f"{SPLIT}.get_closest_model", "method", SAME,
+        parameters=(Param("zenith"), Param("azimuth"))),
+    Row(f"{SPLIT}.interpolation_functions", "method", OMITTED,
+        "BAccMod's interpolation closures: use get_interpolated_model"),
+]
+
+ROWS = MODULES + NAMES + OPTIONS + MEMBERS
+
+#: Subclasses a base class's member rows are checked on.
+SUBCLASSES = {BASE: [RADIAL, GRID3D], COLLECTION: [ZENITH, SPLIT]}
