@@ -125,9 +125,13 @@ class RunSummary:
 
 @dataclass
 class BackgroundCube:
-    """A stacked model: counts, exposure (s MeV sr) and rate (s-1 MeV-1 sr-1) per bin.
+    """A stacked model: counts, exposure (s MeV sr), rate (s-1 MeV-1 sr-1) and its
+    statistical error per bin.
 
-    All arrays have shape (n_energy, *spatial) on the computation energy binning.
+    All arrays have shape (n_energy, *spatial) on the cube's energy binning. The rate error is
+    sqrt(counts) / exposure, and that of one count where a bin has none (the rate is then
+    known only to be below about one count's worth). Spatial bins without exposure in any run
+    take the rate and error of their nearest exposed bins (``n_filled`` of them).
     """
     energy_edges: np.ndarray
     counts: np.ndarray
@@ -135,6 +139,30 @@ class BackgroundCube:
     rate: np.ndarray
     livetime: float
     n_filled: int
+    rate_error: Optional[np.ndarray] = None
+    exposed: Optional[np.ndarray] = None
+    fill_geometry: Optional[tuple] = None
+
+    @classmethod
+    def from_sums(cls, energy_edges, counts, exposure, livetime, exposed, fill_geometry):
+        """The cube of summed counts and exposure (shape (n_energy, *spatial)); ``exposed``:
+        spatial bins with exposure; ``fill_geometry``: groups and positions of the spatial
+        bins (see :func:`baccmod.core.rate.fill_unexposed`)."""
+        rate = rate_mod.rate_from_counts(counts, exposure)
+        error = rate_mod.rate_from_counts(np.sqrt(np.maximum(counts, 1.0)), exposure)
+        rate, n_filled = rate_mod.fill_unexposed(rate, exposed, *fill_geometry)
+        error, _ = rate_mod.fill_unexposed(error, exposed, *fill_geometry)
+        return cls(np.asarray(energy_edges, dtype=float), counts, exposure, rate, livetime,
+                   n_filled, error, exposed, fill_geometry)
+
+    def rebinned(self, edge_indices):
+        """The cube on merged energy bins: ``edge_indices`` are the indices of the kept edges
+        (first 0, last n_energy, increasing); counts and exposure are summed."""
+        edge_indices = np.asarray(edge_indices)
+        return BackgroundCube.from_sums(
+            self.energy_edges[edge_indices], np.add.reduceat(self.counts, edge_indices[:-1]),
+            np.add.reduceat(self.exposure, edge_indices[:-1]), self.livetime, self.exposed,
+            self.fill_geometry)
 
 
 @dataclass
@@ -255,14 +283,12 @@ class _Accumulator:
                 "energy axis (TeV range of the events), the offset axis and the exclusions.")
         de_mev = np.diff(self.energy_edges) * TEV_TO_MEV
         exposure = de_mev.reshape((-1,) + (1,) * len(self.spatial_shape)) * self.spatial_exposure
-        rate = rate_mod.rate_from_counts(self.counts, exposure)
-        exposed = self.spatial_exposure > 0
-        rate, n_filled = rate_mod.fill_unexposed(rate, exposed, *self._fill_geometry())
-        if n_filled:
+        cube = BackgroundCube.from_sums(self.energy_edges, self.counts, exposure, self.livetime,
+                                        self.spatial_exposure > 0, self._fill_geometry())
+        if cube.n_filled:
             log.warning("%d spatial bins have no unexcluded exposure in any run; they take "
-                        "the rate of their nearest exposed bins.", n_filled)
-        return BackgroundCube(self.energy_edges, self.counts, exposure, rate, self.livetime,
-                              n_filled)
+                        "the rate of their nearest exposed bins.", cube.n_filled)
+        return cube
 
 
 class RadialAccumulator(_Accumulator):
