@@ -3,6 +3,11 @@ import os
 from pathlib import Path
 
 import pytest
+from astropy.utils import iers
+
+# No network at run time: use the Earth orientation tables astropy ships (astropy 6.0-7.1
+# would otherwise try to download IERS-A at every use, slowly failing offline).
+iers.conf.auto_download = False
 
 REPO = Path(__file__).resolve().parents[1]
 PKS2155 = (329.71694, -30.2255)
