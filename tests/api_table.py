@@ -68,14 +68,15 @@ PER_OBSERVATION_PARAMETERS = (
     Param("base_model", None))
 
 #: Options of issue 8 with a value other than their default (each must be refused for now).
-ISSUE_8_OPTIONS = {
+DYNAMIC_OPTIONS = {
     "dynamic_energy_axis": True, "dynamic_energy_axis_target_statistics": 100,
     "dynamic_energy_axis_maximum_wideness_bin": 0.3,
     "dynamic_energy_axis_merge_zeros_low_energy": True,
     "dynamic_energy_axis_merge_zeros_high_energy": True,
+}
+ISSUE_8_OPTIONS = {
     "method": "fit", "fit_fnc": "bilinear_gaussian2d", "fit_seeds": {}, "fit_bounds": {},
 }
-_DYNAMIC = "dynamic energy axis (issue 8)"
 _FIT = "fitted 3D model (issue 8)"
 _NO_SKY_MAP = ("state of BAccMod's oversampled sky map; baccmod has no map: it bins exact "
                "event coordinates and integrates exclusions on oversample_map sub-bins per bin")
@@ -147,9 +148,8 @@ NAMES = [
         parameters=(Param("a"), Param("axis"), Param("relative_threshold"))),
 ]
 
-OPTIONS = [Row(f"{GRID3D}({name})" if name.startswith(("method", "fit_")) else f"{BASE}({name})",
-               "option", ISSUE_8, _FIT if name.startswith(("method", "fit_")) else _DYNAMIC)
-           for name in ISSUE_8_OPTIONS] + [
+OPTIONS = [Row(f"{GRID3D}({name})", "option", ISSUE_8, _FIT) for name in ISSUE_8_OPTIONS] + [
+    Row(f"{BASE}({name})", "option", SAME) for name in DYNAMIC_OPTIONS] + [
     Row(f"{BASE}(max_offset)", "option", OMITTED,
         "argument of BAccMod's base class, computed by its creators from offset_axis"),
     Row(f"{BASE}(spatial_resolution)", "option", OMITTED,
@@ -188,8 +188,7 @@ MEMBERS = [
       for name in ("center_map", "n_bins_map", "spatial_bin_size")],
     Row(f"{GRID3D}.map_bins", "attribute", OMITTED,
         "BAccMod's histogram edges rounded to 1e-3 deg; baccmod bins on the exact edges"),
-    *[Row(f"{BASE}.{name}", "attribute", ISSUE_8, _DYNAMIC)
-      for name in ISSUE_8_OPTIONS if name.startswith("dynamic")],
+    *[Row(f"{BASE}.{name}", "attribute", SAME) for name in DYNAMIC_OPTIONS],
     *[Row(f"{GRID3D}.{name}", "attribute", ISSUE_8, _FIT)
       for name in ("method", "fit_fnc", "fit_seeds", "fit_bounds", "sq_rel_residuals")],
 

@@ -96,11 +96,11 @@ def test_zero_livetime_and_gti_outside_events(creator):
             [make_observation(5, event_offset_s=5000.0)])
 
 
-@pytest.mark.parametrize("option, value", [("dynamic_energy_axis", True), ("method", "fit"),
+@pytest.mark.parametrize("option, value", [("method", "fit"),
                                            ("fit_fnc", "gaussian")])
 def test_options_of_later_features_are_refused_by_name(option, value):
     with pytest.raises(NotImplementedError, match=option):
-        RadialAcceptanceMapCreator(ENERGY, OFFSET, **{option: value})
+        Grid3DAcceptanceMapCreator(ENERGY, OFFSET, **{option: value})
 
 
 def test_errors_are_value_or_type_errors():

@@ -20,8 +20,8 @@ def unreadable_runs():
 
 
 def good_model(creator):
-    shape = (ENERGY.nbin,) + creator._accumulator().spatial_shape
-    return creator._wrap(np.linspace(1.0, 2.0, np.prod(shape)).reshape(shape) * 1e-8)
+    shape = (ENERGY.nbin,) + creator._spec.accumulator().spatial_shape
+    return creator._spec.wrap(np.linspace(1.0, 2.0, np.prod(shape)).reshape(shape) * 1e-8)
 
 
 def radec(model):

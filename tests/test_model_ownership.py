@@ -55,7 +55,7 @@ def test_per_run_models_built_from_the_runs_share_no_data(stacked):
 
 def zenith_collection(stacked):
     creator, model = stacked
-    return BackgroundCollectionZenith({zenith: creator._wrap(model.data * scale)
+    return BackgroundCollectionZenith({zenith: creator._spec.wrap(model.data * scale)
                                        for zenith, scale in ((10.0, 1.0), (40.0, 2.0),
                                                              (60.0, 5.0))})
 

@@ -127,3 +127,34 @@ def interpolate_energy(rate, source_edges, target_edges):
             values[hi] = ys[-1] + (x_tgt[hi] - xs[-1]) * (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
         out[:, j] = np.where(positive[home], 10 ** values, 0.0)
     return out.reshape((len(x_tgt),) + rate.shape[1:])
+
+
+def interpolate_energy_error(error, rate, source_edges, target_edges, target_rate):
+    """Statistical error of a rate interpolated by :func:`interpolate_energy`.
+
+    A target bin keeps the relative error of the source bin its centre falls in (the bin whose
+    counts the interpolated value mostly rests on); where that source rate is zero, the
+    source bin's absolute error.
+
+    Parameters
+    ----------
+    error, rate : ndarray, shape (n_source, ...)
+        Error and rate on the source energy bins.
+    source_edges, target_edges : ndarray
+        Energy bin edges (same unit).
+    target_rate : ndarray, shape (n_target, ...)
+        The interpolated rate.
+
+    Returns
+    -------
+    error : ndarray, shape (n_target, ...)
+    """
+    source_edges = np.asarray(source_edges, dtype=float)
+    target_edges = np.asarray(target_edges, dtype=float)
+    centres = np.sqrt(target_edges[1:] * target_edges[:-1])
+    home = np.clip(np.searchsorted(source_edges, centres, side="right") - 1,
+                   0, len(source_edges) - 2)
+    home_rate, home_error = np.asarray(rate)[home], np.asarray(error)[home]
+    relative = np.divide(home_error, home_rate, out=np.zeros_like(home_error, dtype=float),
+                         where=home_rate > 0)
+    return np.where(home_rate > 0, relative * np.asarray(target_rate), home_error)

@@ -1,0 +1,325 @@
+"""Functional entry points: gammapy runs -> background models.
+
+Custom pipelines call these directly with a :class:`ModelSpec`; the public creators of
+:mod:`baccmod.api` check their options, make a spec and call them too. Data flow one way:
+each run is read once into arrays (:mod:`baccmod.adapters`), its counts and exposure are
+summed in :mod:`baccmod.core` (per fine cos-zenith piece when models are binned in zenith),
+the sums become rates (:mod:`baccmod.estimate`) and the rates gammapy IRFs.
+
+>>> spec = ModelSpec(GridGeometry(offset_axis, oversample=5), energy_axis, energy_axis)
+>>> result = build_background(observations, spec)          # result.model: Background3D
+>>> models, table = build_per_run_models(observations, spec, zenith_interpolation=True)
+"""
+import logging
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+from astropy import units as u
+
+from .adapters.irf import RATE_UNIT, check_model_rates
+from .adapters.run_list import observation_list
+from .collection import (AZIMUTH_SIDES, BackgroundCollectionZenith,
+                         BackgroundCollectionZenithSplitAzimuth)
+from .core.binned import ZenithBinnedAccumulator
+from .core.model import TEV_TO_MEV, RunSummary
+from .core.split import azimuth_at, cos_zenith_at, equal_piece_count, split_run
+from .core.zenith import angle_crossing_times, edge_crossing_times, fine_cos_zenith_edges
+from .errors import BaccmodTypeError, BaccmodValueError
+from .estimate import estimate_rate
+from .limits import check_run_pieces
+from .per_run import SIDE_BOUNDARIES, per_run_models
+from .progress import progress
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ZenithBinning:
+    """How runs are binned in cos(zenith) (see :mod:`baccmod.core.binned`).
+
+    ``method`` and ``threshold``: what a bin needs (livetime in s or number of runs, per
+    wobble with ``_per_wobble``); ``fine_width``: width of the fine cos-zenith bins;
+    ``max_wobble_separation``: angle (rad) grouping pointings into wobble positions;
+    ``run_splitting``: runs are cut where they cross a fine-bin edge; ``azimuth_split``:
+    separate east and west models."""
+    method: str = "min_livetime"
+    threshold: float = 3600.0
+    fine_width: float = 0.01
+    max_wobble_separation: float = np.deg2rad(0.4)
+    run_splitting: bool = False
+    azimuth_split: bool = False
+
+    @property
+    def fine_edges(self):
+        return fine_cos_zenith_edges(self.fine_width)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything a model is built from, except the runs.
+
+    Attributes
+    ----------
+    geometry : RadialGeometry or GridGeometry
+    energy_axis, energy_axis_computation : gammapy.maps.MapAxis
+        The model's energy axis and the one counts are summed on (covering it).
+    areas : tuple of baccmod.core.exclusion.ExcludedArea
+        Excluded sky (see :func:`baccmod.adapters.exclusion.excluded_areas`).
+    location : EarthLocation, optional
+        Observatory site overriding the runs'.
+    zenith : ZenithBinning
+    collection_settings : dict
+        Interpolation settings of zenith collections (their constructor's arguments).
+    mini_irf_time_resolution : float, optional
+        Longest piece (s) of a run for mini-IRF per-run models; None for whole runs.
+    dynamic_energy_axis : baccmod.estimate.DynamicEnergyAxis, optional
+    fit : callable, optional
+        Fitted rates (see :func:`baccmod.estimate.estimate_rate`).
+    """
+    geometry: object
+    energy_axis: object
+    energy_axis_computation: object
+    areas: tuple = ()
+    location: object = None
+    zenith: ZenithBinning = field(default_factory=ZenithBinning)
+    collection_settings: dict = field(default_factory=dict)
+    mini_irf_time_resolution: Optional[float] = None
+    dynamic_energy_axis: object = None
+    fit: object = None
+
+    @property
+    def energy_edges(self):
+        """The model's energy edges, TeV."""
+        return self.energy_axis.edges.to_value(u.TeV)
+
+    def accumulator(self):
+        return self.geometry.accumulator(self.energy_axis_computation.edges.to_value(u.TeV))
+
+    def wrap(self, rate):
+        """The gammapy IRF of a rate array on the model's axes (s-1 MeV-1 sr-1)."""
+        return self.geometry.wrap(rate, self.energy_axis)
+
+    def estimate(self, cube, context="model"):
+        """:class:`~baccmod.estimate.RateEstimate` of a stacked cube."""
+        return estimate_rate(cube, self.energy_edges, self.geometry, self.dynamic_energy_axis,
+                             self.fit, context)
+
+
+@dataclass
+class BuildResult:
+    """What a build gives besides its model(s).
+
+    Attributes
+    ----------
+    model : IRF, zenith collection or None
+    estimate : baccmod.estimate.RateEstimate, optional
+        Of a stacked model.
+    exposure : ndarray, optional
+        Of a stacked model, on the model's energy axis, s MeV sr.
+    livetime : float, optional
+        Of a stacked model, s.
+    zenith_bins : list of baccmod.core.binned.ZenithBin, optional
+    estimates : dict, optional
+        (side, zenith deg) -> RateEstimate of each zenith bin's model.
+    summaries : list of RunSummary
+        Per run, for per-run models.
+    """
+    model: object = None
+    estimate: object = None
+    exposure: Optional[np.ndarray] = None
+    livetime: Optional[float] = None
+    zenith_bins: Optional[list] = None
+    estimates: Optional[dict] = None
+    summaries: list = field(default_factory=list)
+
+
+def build_background(observations, spec):
+    """The stacked model of the runs (Background2D or Background3D) in a :class:`BuildResult`."""
+    return scan(observation_list(observations, "observations"), spec, build="stacked")
+
+
+def build_zenith_collection(observations, spec, zenith_binning=True):
+    """Models in cos(zenith) bins (``zenith_binning``; else one bin per azimuth side) as a
+    zenith collection (azimuth-split with ``spec.zenith.azimuth_split``)."""
+    build = "binned" if zenith_binning else "azimuth"
+    return scan(observation_list(observations, "observations"), spec, build=build)
+
+
+def build_per_run_models(observations, spec, zenith_binning=False, zenith_interpolation=False,
+                         runwise_normalisation=True, off_observations=None, base_model=None):
+    """One model per run: ``(dict obs_id -> IRF, normalisation table, BuildResult of the base
+    model)``.
+
+    The base model is ``base_model`` if given, else built from ``off_observations`` if given,
+    else from ``observations``: stacked, or binned in cos(zenith) with ``zenith_binning``
+    (implied by ``zenith_interpolation``). See
+    :meth:`baccmod.api.RadialAcceptanceMapCreator.create_acceptance_map_per_observation`.
+    """
+    observations = observation_list(observations, "observations")
+    binned = zenith_binning or zenith_interpolation
+    build = "binned" if binned else "azimuth" if spec.zenith.azimuth_split else "stacked"
+    if base_model is not None:
+        if off_observations is not None:
+            log.warning("both base_model and off_observations are given: base_model is used "
+                        "and off_observations are ignored.")
+        base = BuildResult(check_base_model(base_model, spec))
+        summaries = scan(observations, spec, build=None, summarize=True).summaries
+    elif off_observations is not None:
+        base = scan(observation_list(off_observations, "off_observations"), spec, build=build)
+        summaries = scan(observations, spec, build=None, summarize=True).summaries
+    else:
+        base = scan(observations, spec, build=build, summarize=True)
+        summaries = base.summaries
+    models, table = per_run_models(base.model, summaries, spec.wrap, spec.energy_edges,
+                                   zenith_interpolation, runwise_normalisation,
+                                   spec.mini_irf_time_resolution)
+    return models, table, base
+
+
+def scan(observations, spec, build, summarize=False):
+    """Read every run once; build the base model (``build``: "stacked", "binned", "azimuth"
+    or None) and/or each run's summary for the per-run models (``summarize``)."""
+    template = spec.accumulator()
+    split = build in ("binned", "azimuth")
+    binned = ZenithBinnedAccumulator(template, spec.zenith.fine_edges) if split else None
+    norm_range = tuple(spec.energy_edges[[0, -1]]) if summarize else None
+    summaries = []
+    for obs in progress(observations, desc="runs"):
+        run = spec.geometry.read(obs, spec.location, spec.areas, track=split or summarize)
+        cuts = _model_cut_times(run, spec.zenith) if split else np.empty(0)
+        _check_run_work(run, spec, cuts.size + 1, per_run_model=summarize)
+        pieces = split_run(run, cuts) if split else [(run, 0.0)]
+        whole = None
+        if summarize and len(pieces) > 1:
+            whole = template.contribution(run, spec.areas, norm_range)
+        position = binned.add_run(run.obs_id, run.pointing_lon, run.pointing_lat) \
+            if split else None
+        for piece, mid_time in pieces:
+            part = template.contribution(piece, spec.areas,
+                                         norm_range if whole is None else None)
+            if whole is None:
+                whole = part
+            if split:
+                side = _side_index(azimuth_at(run, mid_time)) if spec.zenith.azimuth_split else 0
+                binned.add(part, float(cos_zenith_at(run, mid_time)), position, side)
+            elif build == "stacked":
+                template.add_contribution(part)
+        if summarize:
+            summaries.append(RunSummary.of(run, whole))
+    if build == "stacked":
+        result = _stacked(template, spec)
+    elif split:
+        result = _collection(binned, build, spec)
+    else:
+        result = BuildResult()
+    result.summaries = summaries
+    return result
+
+
+def _stacked(accumulator, spec):
+    estimate = spec.estimate(accumulator.result())
+    de_mev = np.diff(spec.energy_edges) * TEV_TO_MEV
+    exposure = de_mev.reshape((-1,) + (1,) * accumulator.spatial_exposure.ndim) \
+        * accumulator.spatial_exposure
+    return BuildResult(spec.wrap(estimate.rate), estimate, exposure, accumulator.livetime)
+
+
+def _collection(binned, build, spec):
+    threshold = spec.zenith.threshold if build == "binned" else np.inf
+    bins = binned.bins(spec.zenith.method, threshold, spec.zenith.max_wobble_separation)
+    collections, estimates = {}, {}
+    for b in bins:
+        collection = collections.setdefault(b.side,
+                                            BackgroundCollectionZenith(**spec.collection_settings))
+        estimate = spec.estimate(b.cube, context=_bin_name(b, spec))
+        estimates[(AZIMUTH_SIDES[b.side], b.zenith_deg)] = estimate
+        collection[b.zenith_deg] = spec.wrap(estimate.rate)
+    if spec.zenith.azimuth_split:
+        empty = BackgroundCollectionZenith(**spec.collection_settings)
+        model = BackgroundCollectionZenithSplitAzimuth(east=collections.get(0, empty),
+                                                       west=collections.get(1, empty))
+    else:
+        model = collections[0]
+    return BuildResult(model, zenith_bins=bins, estimates=estimates)
+
+
+def _bin_name(zenith_bin, spec):
+    side = f"{AZIMUTH_SIDES[zenith_bin.side]} " if spec.zenith.azimuth_split else ""
+    return f"{side}zenith bin at {zenith_bin.zenith_deg:.2f} deg"
+
+
+def _model_cut_times(run, zenith):
+    cuts = []
+    if zenith.run_splitting:
+        cuts.append(edge_crossing_times(run.track_times, run.track_cos_zenith,
+                                        zenith.fine_edges))
+    if zenith.azimuth_split:
+        cuts.append(angle_crossing_times(run.track_times, run.track_azimuth, SIDE_BOUNDARIES))
+    return np.concatenate(cuts) if cuts else np.empty(0)
+
+
+def _check_run_work(run, spec, n_pieces, per_run_model=False):
+    """Refuse a run (once read, before its heavy work) whose work exceeds the limits of
+    :mod:`baccmod.limits`; ``n_pieces``: the pieces it is cut into (1 when it is not);
+    ``per_run_model``: the run gets its own model (made of mini-IRF pieces)."""
+    check_run_pieces(run.obs_id, n_pieces, "zenith_binning_run_splitting or "
+                     "azimuth_east_west_splitting", "raise initial_cos_zenith_binning")
+    resolution = spec.mini_irf_time_resolution
+    if resolution is not None and per_run_model:
+        check_run_pieces(run.obs_id, equal_piece_count(run, resolution),
+                         f"mini_irf_time_resolution={resolution:g} s",
+                         "raise mini_irf_time_resolution")
+    spec.geometry.check_run_work(run, n_pieces)
+
+
+def check_base_model(base_model, spec):
+    """Refuse a base model the per-run models of ``spec`` cannot be made from, naming the
+    model (zenith, side) and what is wrong; returns it."""
+    expected = spec.wrap(np.ones((spec.energy_axis.nbin,) + spec.accumulator().spatial_shape))
+    models = _labelled_models(base_model)
+    if not models:
+        raise BaccmodValueError("base_model holds no model.")
+    for name, model in models:
+        if type(model) is not type(expected):
+            raise BaccmodTypeError(
+                f"base_model must hold {type(expected).__name__} models for a "
+                f"{spec.geometry.kind} model, not {type(model).__name__} ({name}).")
+        if model.axes.names != expected.axes.names or not all(
+                a.is_allclose(b) for a, b in zip(model.axes, expected.axes)):
+            raise BaccmodValueError(
+                f"base_model axes differ from the creator's ({name}): "
+                f"{_describe_axes(model)} vs {_describe_axes(expected)}.")
+        alignment = getattr(model, "fov_alignment", None)
+        if alignment != getattr(expected, "fov_alignment", None):
+            raise BaccmodValueError(
+                f"{name} is {alignment.name}-aligned; 3D models here are "
+                f"{expected.fov_alignment.name}-aligned and turning a RADEC model into one "
+                "needs a rotation per run that baccmod does not do: give an ALTAZ-aligned "
+                "Background3D (e.g. built by Grid3DAcceptanceMapCreator).")
+        if not u.Unit(model.unit).is_equivalent(RATE_UNIT):
+            raise BaccmodValueError(f"{name} has unit {model.unit}, not a background rate "
+                                    "(s-1 MeV-1 sr-1 or equivalent).")
+        check_model_rates(model, name)
+    return base_model
+
+
+def _labelled_models(base_model):
+    """[(name for messages, model)] of a model, a zenith collection or an azimuth-split one."""
+    if isinstance(base_model, BackgroundCollectionZenithSplitAzimuth):
+        return [(f"base_model ({side} side, zenith {zenith} deg)", model)
+                for side in AZIMUTH_SIDES
+                for zenith, model in getattr(base_model, side).items()]
+    if isinstance(base_model, BackgroundCollectionZenith):
+        return [(f"base_model (zenith {zenith} deg)", model)
+                for zenith, model in base_model.items()]
+    return [("base_model", base_model)]
+
+
+def _describe_axes(model):
+    return [f"{a.name}{a.edges[[0, -1]]} ({a.nbin} bins)" for a in model.axes]
+
+
+def _side_index(azimuth_rad):
+    """Index in AZIMUTH_SIDES of the side of an azimuth (the collection's rule)."""
+    return AZIMUTH_SIDES.index(BackgroundCollectionZenithSplitAzimuth.side(np.degrees(azimuth_rad)))
