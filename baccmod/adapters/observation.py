@@ -127,6 +127,7 @@ def _read_unfiltered(obs, location, events_file, source):
         columns, header = dl3.events_from_table(table), table.meta
         gti = _gti_seconds(obs, None, None)  # gammapy reads and keeps it
     gti_starts, gti_stops, gti_ref = gti
+    _check_gti_finite(run_label(obs.obs_id, source), gti_starts, gti_stops)
     t_ref = gti_ref + 0.5 * (gti_starts[0] + gti_stops[-1]) * u.s
     gti_shift = (gti_ref - t_ref).to_value(u.s)
     livetime = float(np.sum(gti_stops - gti_starts)) * _live_fraction(obs, header, gti)
@@ -364,10 +365,14 @@ def _nearest_offset(p_lon, p_lat, lon, lat):
     return float(np.min(fov.angular_separation(p_lon, p_lat, lon, lat))) if lon.size else np.inf
 
 
-def _check_gti(label, dt, starts, stops):
+def _check_gti_finite(label, starts, stops):
     if not (np.all(np.isfinite(starts)) and np.all(np.isfinite(stops))):
         raise BaccmodValueError(f"{label}: a GTI start or stop is NaN or infinite; fix its GTI "
                                 "table or leave the run out.")
+
+
+def _check_gti(label, dt, starts, stops):
+    _check_gti_finite(label, starts, stops)
     if np.any(stops <= starts):
         raise BaccmodValueError(f"{label}: a GTI has zero or negative length; fix its GTI "
                                 "table or leave the run out.")
