@@ -30,6 +30,26 @@ _NOT_YET_IMPLEMENTED = {"method": "stack", "fit_fnc": "gaussian2d", "fit_seeds":
 class _AcceptanceMapCreator(CreatorAttributes):
     """Shared options and calls of the creators."""
 
+    def __init__(self, energy_axis, offset_axis, oversample_map=10,
+                 energy_axis_computation=None, exclude_regions=None, dynamic_energy_axis=False,
+                 dynamic_energy_axis_target_statistics=500,
+                 dynamic_energy_axis_maximum_wideness_bin=0.5,
+                 dynamic_energy_axis_merge_zeros_low_energy=False,
+                 dynamic_energy_axis_merge_zeros_high_energy=False,
+                 cos_zenith_binning_method="min_livetime", cos_zenith_binning_parameter_value=3600,
+                 initial_cos_zenith_binning=0.01, max_angular_separation_wobble=0.4 * u.deg,
+                 zenith_binning_run_splitting=False, max_fraction_pixel_rotation_fov=0.5,
+                 time_resolution=0.1 * u.s, use_mini_irf_computation=False,
+                 mini_irf_time_resolution=1.0 * u.min, azimuth_east_west_splitting=False,
+                 interpolation_zenith_type="linear", activate_interpolation_zenith_cleaning=False,
+                 interpolation_cleaning_energy_relative_threshold=1e-4,
+                 interpolation_cleaning_spatial_relative_threshold=1e-2, *, location=None,
+                 min_run_per_cos_zenith_bin=None, verbose=False, **options):
+        if type(self) is _AcceptanceMapCreator:
+            raise BaccmodTypeError("BaseAcceptanceMapCreator is abstract: use "
+                                   "RadialAcceptanceMapCreator or Grid3DAcceptanceMapCreator.")
+        self._setup(dict(locals()))
+
     def _setup(self, options):
         extra = options.pop("options")
         for name, value in extra.items():
@@ -217,23 +237,6 @@ class RadialAcceptanceMapCreator(_AcceptanceMapCreator):
         at 1).
     """
     _regular_offset_axis = False
-
-    def __init__(self, energy_axis, offset_axis, oversample_map=10,
-                 energy_axis_computation=None, exclude_regions=None, dynamic_energy_axis=False,
-                 dynamic_energy_axis_target_statistics=500,
-                 dynamic_energy_axis_maximum_wideness_bin=0.5,
-                 dynamic_energy_axis_merge_zeros_low_energy=False,
-                 dynamic_energy_axis_merge_zeros_high_energy=False,
-                 cos_zenith_binning_method="min_livetime", cos_zenith_binning_parameter_value=3600,
-                 initial_cos_zenith_binning=0.01, max_angular_separation_wobble=0.4 * u.deg,
-                 zenith_binning_run_splitting=False, max_fraction_pixel_rotation_fov=0.5,
-                 time_resolution=0.1 * u.s, use_mini_irf_computation=False,
-                 mini_irf_time_resolution=1.0 * u.min, azimuth_east_west_splitting=False,
-                 interpolation_zenith_type="linear", activate_interpolation_zenith_cleaning=False,
-                 interpolation_cleaning_energy_relative_threshold=1e-4,
-                 interpolation_cleaning_spatial_relative_threshold=1e-2, *, location=None,
-                 min_run_per_cos_zenith_bin=None, verbose=False, **options):
-        self._setup(dict(locals()))
 
     @staticmethod
     def _geometry(options):
