@@ -44,7 +44,8 @@ class _AcceptanceMapCreator(CreatorAttributes):
                  interpolation_zenith_type="linear", activate_interpolation_zenith_cleaning=False,
                  interpolation_cleaning_energy_relative_threshold=1e-4,
                  interpolation_cleaning_spatial_relative_threshold=1e-2, *, location=None,
-                 min_run_per_cos_zenith_bin=None, verbose=False, **options):
+                 min_run_per_cos_zenith_bin=None, verbose=False, add_intermediary_output=False,
+                 **options):
         if type(self) is _AcceptanceMapCreator:
             raise BaccmodTypeError("BaseAcceptanceMapCreator is abstract: use "
                                    "RadialAcceptanceMapCreator or Grid3DAcceptanceMapCreator.")
@@ -71,6 +72,7 @@ class _AcceptanceMapCreator(CreatorAttributes):
         self._areas = self._spec.areas
         self.counts = self.exposure = self.livetime = self.rate_error = None
         self.zenith_bins = self.normalisation_table = None
+        self.products = self.per_run_rate_error = None
 
     def create_acceptance_map(self, observations):
         """Build the stacked model from the runs (a gammapy ``Observations`` or a list of
@@ -83,6 +85,7 @@ class _AcceptanceMapCreator(CreatorAttributes):
         self.rate_error = estimate.rate_error * u.Unit("s-1 MeV-1 sr-1")
         self.energy_axis_computation = energy_axis_of(estimate.energy_edges_computation,
                                                       self.base_energy_axis_computation)
+        self.products = result.products
         return result.model
 
     def create_model(self, observations):
@@ -123,9 +126,10 @@ class _AcceptanceMapCreator(CreatorAttributes):
         flags = [check_flag(value, name) for value, name in (
             (zenith_binning, "zenith_binning"), (zenith_interpolation, "zenith_interpolation"),
             (runwise_normalisation, "runwise_normalisation"))]
-        models, self.normalisation_table, base = build_per_run_models(
+        models, self.normalisation_table, base, self.per_run_rate_error = build_per_run_models(
             observations, self._spec, *flags, off_observations=off_observations,
             base_model=base_model)
+        self.products = base.products
         if base.zenith_bins:
             self._report(base)
         return models
@@ -139,6 +143,7 @@ class _AcceptanceMapCreator(CreatorAttributes):
 
     def _collection(self, result):
         self._report(result)
+        self.products = result.products
         return result.model
 
     def _report(self, result):
@@ -215,6 +220,9 @@ class RadialAcceptanceMapCreator(_AcceptanceMapCreator):
     verbose : bool
         Print the zenith bins (edges, centre, livetime per wobble, runs) and draw their
         livetime (:meth:`plot_zenith_binning`); the bins are always logged at INFO.
+    add_intermediary_output : bool
+        Also put each returned model's products in its ``meta["baccmod"]`` (see
+        :mod:`baccmod.products`).
 
     Attributes
     ----------
@@ -223,6 +231,13 @@ class RadialAcceptanceMapCreator(_AcceptanceMapCreator):
         s MeV sr on the output energy axis).
     rate_error : Quantity
         Statistical error of the last stacked model's rate, per bin (s-1 MeV-1 sr-1).
+    products : baccmod.products.ModelProducts or dict
+        What the last model was computed from (see :mod:`baccmod.products`); zenith (deg) ->
+        products for collections (per side with azimuth splitting); the base model's for
+        per-run models (None for a given ``base_model``).
+    per_run_rate_error : dict
+        obs_id -> statistical error (Quantity; None if not known) of each per-run model of
+        the last per-run call.
     energy_axis_computation, base_energy_axis_computation : MapAxis
         The computation energy axis of the last stacked model (the dynamic one when it
         applies), and the one given.
@@ -272,7 +287,8 @@ class Grid3DAcceptanceMapCreator(_AcceptanceMapCreator):
                  interpolation_zenith_type="linear", activate_interpolation_zenith_cleaning=False,
                  interpolation_cleaning_energy_relative_threshold=1e-4,
                  interpolation_cleaning_spatial_relative_threshold=1e-2, *, location=None,
-                 min_run_per_cos_zenith_bin=None, verbose=False, **options):
+                 min_run_per_cos_zenith_bin=None, verbose=False, add_intermediary_output=False,
+                 **options):
         arguments = dict(locals())
         arguments["options"] = dict(arguments["options"], method=method, fit_fnc=fit_fnc,
                                     fit_seeds=fit_seeds, fit_bounds=fit_bounds)

@@ -28,7 +28,8 @@ from .core.zenith import angle_crossing_times, edge_crossing_times, fine_cos_zen
 from .errors import BaccmodTypeError, BaccmodValueError
 from .estimate import estimate_rate
 from .limits import check_run_pieces
-from .per_run import SIDE_BOUNDARIES, per_run_models
+from .per_run import NORM_COLUMNS, SIDE_BOUNDARIES, per_run_models
+from .products import RunRecord, model_products, per_run_meta, run_table, with_products
 from .progress import progress
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ class ModelSpec:
     dynamic_energy_axis : baccmod.estimate.DynamicEnergyAxis, optional
     fit : callable, optional
         Fitted rates (see :func:`baccmod.estimate.estimate_rate`).
+    intermediary_output : bool
+        Put each model's products in its ``meta["baccmod"]`` (see :mod:`baccmod.products`).
     """
     geometry: object
     energy_axis: object
@@ -87,6 +90,7 @@ class ModelSpec:
     mini_irf_time_resolution: Optional[float] = None
     dynamic_energy_axis: object = None
     fit: object = None
+    intermediary_output: bool = False
 
     @property
     def energy_edges(self):
@@ -124,6 +128,10 @@ class BuildResult:
         (side, zenith deg) -> RateEstimate of each zenith bin's model.
     summaries : list of RunSummary
         Per run, for per-run models.
+    products : ModelProducts or dict, optional
+        Of a stacked model; of a zenith collection, zenith (deg) -> ModelProducts, per side
+        (``{"east": {...}, "west": {...}}``) when split in azimuth (see
+        :mod:`baccmod.products`).
     """
     model: object = None
     estimate: object = None
@@ -132,6 +140,7 @@ class BuildResult:
     zenith_bins: Optional[list] = None
     estimates: Optional[dict] = None
     summaries: list = field(default_factory=list)
+    products: object = None
 
 
 def build_background(observations, spec):
@@ -149,7 +158,10 @@ def build_zenith_collection(observations, spec, zenith_binning=True):
 def build_per_run_models(observations, spec, zenith_binning=False, zenith_interpolation=False,
                          runwise_normalisation=True, off_observations=None, base_model=None):
     """One model per run: ``(dict obs_id -> IRF, normalisation table, BuildResult of the base
-    model)``.
+    model, dict obs_id -> statistical error of the run's rate)``.
+
+    The errors are Quantities (s-1 MeV-1 sr-1), None for the runs whose base model's error
+    is not known (a given ``base_model`` that is not a collection holding errors).
 
     The base model is ``base_model`` if given, else built from ``off_observations`` if given,
     else from ``observations``: stacked, or binned in cos(zenith) with ``zenith_binning``
@@ -171,10 +183,23 @@ def build_per_run_models(observations, spec, zenith_binning=False, zenith_interp
     else:
         base = scan(observations, spec, build=build, summarize=True)
         summaries = base.summaries
-    models, table = per_run_models(base.model, summaries, spec.wrap, spec.energy_edges,
-                                   zenith_interpolation, runwise_normalisation,
-                                   spec.mini_irf_time_resolution)
-    return models, table, base
+    base_error = base.estimate.rate_error if base.estimate is not None else None
+    models, table, errors = per_run_models(base.model, summaries, spec.wrap, spec.energy_edges,
+                                           zenith_interpolation, runwise_normalisation,
+                                           spec.mini_irf_time_resolution, base_error)
+    if spec.intermediary_output:
+        _per_run_meta(models, errors, table, base.products)
+    errors = {obs_id: None if e is None else e * RATE_UNIT for obs_id, e in errors.items()}
+    return models, table, base, errors
+
+
+def _per_run_meta(models, errors, table, base_products):
+    """Put each per-run model's error, norm and base products in its meta."""
+    rows = {int(row["OBS_ID"]): {name: row[name].item() for name in NORM_COLUMNS}
+            for row in table}
+    for obs_id, model in models.items():
+        with_products(model, per_run_meta(obs_id, errors[obs_id], rows.get(obs_id),
+                                          base_products))
 
 
 def scan(observations, spec, build, summarize=False):
@@ -184,9 +209,10 @@ def scan(observations, spec, build, summarize=False):
     split = build in ("binned", "azimuth")
     binned = ZenithBinnedAccumulator(template, spec.zenith.fine_edges) if split else None
     norm_range = tuple(spec.energy_edges[[0, -1]]) if summarize else None
-    summaries = []
+    summaries, records, totals = [], [], {}
     for obs in progress(observations, desc="runs"):
         run = spec.geometry.read(obs, spec.location, spec.areas, track=split or summarize)
+        records.append(RunRecord.of(run))
         cuts = _model_cut_times(run, spec.zenith) if split else np.empty(0)
         _check_run_work(run, spec, cuts.size + 1, per_run_model=summarize)
         pieces = split_run(run, cuts) if split else [(run, 0.0)]
@@ -205,43 +231,59 @@ def scan(observations, spec, build, summarize=False):
                 binned.add(part, float(cos_zenith_at(run, mid_time)), position, side)
             elif build == "stacked":
                 template.add_contribution(part)
+                totals[run.obs_id] = (part.livetime, float(part.counts.sum()))
         if summarize:
             summaries.append(RunSummary.of(run, whole))
     if build == "stacked":
-        result = _stacked(template, spec)
+        result = _stacked(template, spec, run_table(records, totals))
     elif split:
-        result = _collection(binned, build, spec)
+        result = _collection(binned, build, spec, records)
     else:
         result = BuildResult()
     result.summaries = summaries
     return result
 
 
-def _stacked(accumulator, spec):
+def _stacked(accumulator, spec, runs):
     estimate = spec.estimate(accumulator.result())
     de_mev = np.diff(spec.energy_edges) * TEV_TO_MEV
     exposure = de_mev.reshape((-1,) + (1,) * accumulator.spatial_exposure.ndim) \
         * accumulator.spatial_exposure
-    return BuildResult(spec.wrap(estimate.rate), estimate, exposure, accumulator.livetime)
+    products = model_products(estimate, accumulator.solid_angle, runs,
+                              spec.energy_axis_computation)
+    return BuildResult(_model_of(estimate, products, spec), estimate, exposure,
+                       accumulator.livetime, products=products)
 
 
-def _collection(binned, build, spec):
+def _model_of(estimate, products, spec):
+    """The IRF of an estimate, with its products in its meta when the spec asks."""
+    model = spec.wrap(estimate.rate)
+    return with_products(model, products) if spec.intermediary_output else model
+
+
+def _collection(binned, build, spec, records):
     threshold = spec.zenith.threshold if build == "binned" else np.inf
     bins = binned.bins(spec.zenith.method, threshold, spec.zenith.max_wobble_separation)
     collections, estimates = {}, {}
+    products = {side: {} for side in AZIMUTH_SIDES}
     for b in bins:
         collection = collections.setdefault(b.side,
                                             BackgroundCollectionZenith(**spec.collection_settings))
         estimate = spec.estimate(b.cube, context=_bin_name(b, spec))
         estimates[(AZIMUTH_SIDES[b.side], b.zenith_deg)] = estimate
-        collection[b.zenith_deg] = spec.wrap(estimate.rate)
+        bin_products = model_products(estimate, binned.template.solid_angle,
+                                      run_table(records, b.run_totals),
+                                      spec.energy_axis_computation)
+        products[AZIMUTH_SIDES[b.side]][b.zenith_deg] = bin_products
+        collection[b.zenith_deg] = _model_of(estimate, bin_products, spec)
+        collection.set_error(b.zenith_deg, estimate.rate_error * RATE_UNIT)
     if spec.zenith.azimuth_split:
         empty = BackgroundCollectionZenith(**spec.collection_settings)
         model = BackgroundCollectionZenithSplitAzimuth(east=collections.get(0, empty),
                                                        west=collections.get(1, empty))
     else:
-        model = collections[0]
-    return BuildResult(model, zenith_bins=bins, estimates=estimates)
+        model, products = collections[0], products[AZIMUTH_SIDES[0]]
+    return BuildResult(model, zenith_bins=bins, estimates=estimates, products=products)
 
 
 def _bin_name(zenith_bin, spec):

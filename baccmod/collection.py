@@ -6,15 +6,25 @@ interpolation in cos(zenith) (see :mod:`baccmod.core.zenith_interpolation`).
 :class:`BackgroundCollectionZenithSplitAzimuth` holds one such collection per azimuth side:
 east for azimuth in [0, 180) deg, west for [180, 360) deg.
 
+A collection also keeps the statistical error of each model's rate when it is known
+(:meth:`~BackgroundCollectionZenith.set_error`, set by the creators' builds), gives it for any
+zenith (:meth:`~BackgroundCollectionZenith.get_error`; interpolated as
+:func:`~baccmod.core.zenith_interpolation.interpolate_cos_zenith_error` describes) and stores
+it in its file.
+
 FITS layout (``write`` / ``read``): a primary HDU whose header holds ``BKGCOLL`` (the kind of
 collection: ``'baccmod-zenith'`` or ``'baccmod-zenith-azimuth'``), ``FMTVERS`` (format
-version, 1), ``BACCMOD`` (baccmod version), ``NMODELS`` (number of model HDUs, to detect a
+version, 2), ``BACCMOD`` (baccmod version), ``NMODELS`` (number of model HDUs, to detect a
 truncated file) and the interpolation settings ``INTERP``, ``CLEAN``, ``CLEAN_E``,
 ``CLEAN_S``, ``LOGOFF``; then one GADF background BinTable HDU per model,
 named ``BKG_ZEN{i}``, with the key ``ZENITH`` (deg) and, for the azimuth-split collection,
-``AZ_SIDE`` (``'east'`` or ``'west'``). Floats are written as FITS reals when astropy writes
+``AZ_SIDE`` (``'east'`` or ``'west'``). When the model's error is known, its HDU has a
+column ``BKG_ERR`` next to ``BKG``, of the same shape and unit (GADF readers such as
+``Background3D.read`` ignore it). A model's ``meta["baccmod"]`` (intermediate products, see
+:mod:`baccmod.products`) is not written. Floats are written as FITS reals when astropy writes
 them exactly (at most 20 characters, e.g. 33.333333333333336), else as the exact decimal
 string (e.g. LOGOFF = '2.2250738585072014e-308'), so a read gives back the same values.
+Files of format version 1 (the same layout without ``BKG_ERR``) are read as well.
 """
 import copy
 import logging
@@ -34,14 +44,18 @@ from . import __version__
 from .adapters.irf import check_model_rates
 from .compat import AzimuthCollectionAttributes, ZenithCollectionAttributes
 from .core.zenith_interpolation import (TINY, check_interpolation_kind, clean_interpolated_rate,
-                                        interpolate_cos_zenith)
+                                        interpolate_cos_zenith, interpolate_cos_zenith_error)
 from .errors import BackgroundModelFormatError, BaccmodError, BaccmodTypeError, BaccmodValueError
 from .options import check_flag, check_number
 
 log = logging.getLogger(__name__)
 
 #: Version of the FITS layout written by this module.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Versions this module reads (1: no BKG_ERR columns).
+READABLE_VERSIONS = (1, 2)
+#: Column of a model HDU holding the statistical error of the rate.
+ERROR_COLUMN = "BKG_ERR"
 ZENITH_FORMAT = "baccmod-zenith"
 AZIMUTH_FORMAT = "baccmod-zenith-azimuth"
 #: Stored zeniths closer than this (deg) to a requested zenith are taken as equal.
@@ -81,7 +95,9 @@ class BackgroundCollectionZenith(ZenithCollectionAttributes, MutableMapping):
 
     The collection keeps its own copy of every model it is given, and every model it returns
     (``collection[zenith]``, ``get_model``, ``get_closest_model``...) is a new copy: editing a
-    model in place never changes the collection nor another model.
+    model in place never changes the collection nor another model. The same holds for the
+    errors (:meth:`set_error`, :meth:`get_error`); storing a model at a zenith forgets the
+    error known there.
 
     Parameters
     ----------
@@ -129,7 +145,8 @@ clean_interpolated_rate`.
             raise BaccmodTypeError("models must be a dict zenith (deg) -> model, got "
                                    f"{type(models).__name__}.")
         self._models = {}
-        self._stack = None
+        self._errors = {}  # zenith -> error of the model's rate, in the model's unit
+        self._changed()
         for zenith, model in (models or {}).items():
             self[zenith] = model
 
@@ -164,14 +181,22 @@ clean_interpolated_rate`.
                 f"{near[0]} deg: models so close cannot be interpolated between; replace the "
                 f"stored one with collection[{near[0]}] = model.")
         self._models[zenith] = copy.deepcopy(model)
-        self._stack = None
+        self._errors.pop(zenith, None)
+        self._changed()
 
     def __contains__(self, zenith):
         return _check_zenith(zenith) in self._models  # without copying the model
 
     def __delitem__(self, zenith):
-        del self._models[_check_zenith(zenith)]
+        zenith = _check_zenith(zenith)
+        del self._models[zenith]
+        self._errors.pop(zenith, None)
+        self._changed()
+
+    def _changed(self):
+        """Forget the stacked models and errors (see :meth:`_stacked`)."""
         self._stack = None
+        self._error_stack = None
 
     def __iter__(self):
         return iter(sorted(self._models))
@@ -199,12 +224,17 @@ clean_interpolated_rate`.
 
         See :meth:`get_interpolated_model` for the interpolation.
         """
+        stored = self._stored_zenith(zenith)
+        if stored is not None:
+            return self[stored]
+        return self.get_interpolated_model(zenith)
+
+    def _stored_zenith(self, zenith):
+        """The stored zenith within :data:`SAME_ZENITH_DEG` of ``zenith`` (deg), else None."""
         zenith = _check_zenith(zenith)
         zeniths = self._nonempty_zenith()
         nearest = zeniths[np.argmin(np.abs(zeniths - zenith))]
-        if abs(nearest - zenith) <= SAME_ZENITH_DEG:
-            return self[nearest]
-        return self.get_interpolated_model(zenith)
+        return float(nearest) if abs(nearest - zenith) <= SAME_ZENITH_DEG else None
 
     def get_closest_model(self, zenith):
         """A copy of the stored model whose zenith is nearest to ``zenith`` (deg) in
@@ -283,6 +313,68 @@ clean_interpolated_rate`.
                                     "with collection[zenith_deg] = model.")
         return self._zenith_deg()
 
+    # --- statistical errors ----------------------------------------------------------------
+
+    def set_error(self, zenith, error):
+        """Keep ``error``, the statistical error of the rate of the model stored at
+        ``zenith`` (deg): a Quantity in a unit of the models' data, of the model's data shape,
+        finite and >= 0 (a copy is kept); None forgets it."""
+        zenith = _check_zenith(zenith)
+        if zenith not in self._models:
+            raise BaccmodValueError(f"no model at zenith {zenith} deg: store the model "
+                                    "(collection[zenith] = model) before its error.")
+        if error is None:
+            self._errors.pop(zenith, None)
+        else:
+            self._errors[zenith] = _checked_error(error, self._models[zenith],
+                                                  f"the error of the model at zenith {zenith} deg")
+        self._error_stack = None
+
+    def get_error(self, zenith):
+        """Statistical error of the rate of :meth:`get_model` at ``zenith`` (deg): a new
+        Quantity (in :attr:`unit`), or None when the error of a model it needs is not known.
+
+        The stored model's error at its zenith (within 1e-6 deg), else
+        :meth:`interpolated_error`.
+        """
+        stored = self._stored_zenith(zenith)
+        if stored is not None:
+            error = self._errors.get(stored)
+            error = None if error is None else error.copy()
+        else:
+            error = self.interpolated_error(zenith)
+        return None if error is None else error * self.unit
+
+    def has_errors(self):
+        """Whether the error of every stored model is known (False when empty)."""
+        return bool(self._models) and set(self._errors) == set(self._models)
+
+    def interpolated_error(self, zenith):
+        """Error (ndarray in :attr:`unit`) of :meth:`interpolated_rate` at ``zenith`` (deg),
+        see :func:`~baccmod.core.zenith_interpolation.interpolate_cos_zenith_error`; None
+        unless every model's error is known."""
+        zenith = _check_zenith(zenith)
+        errors = self._stacked_errors()
+        if errors is None:
+            return None
+        zeniths, rates, _ = self._stacked()
+        return interpolate_cos_zenith_error(rates, errors, np.cos(np.deg2rad(zeniths)),
+                                            np.cos(np.deg2rad(zenith)),
+                                            kind=self.interpolation_type,
+                                            log_offset=self.log_offset)
+
+    def closest_error(self, zenith):
+        """Error (ndarray in :attr:`unit`) of :meth:`closest_rate`; None when not known."""
+        error = self._errors.get(float(self._stacked()[0][self._closest_index(zenith)]))
+        return None if error is None else error.copy()
+
+    def _stacked_errors(self):
+        """The errors stacked as :meth:`_stacked` stacks the rates, None unless every
+        model's error is known; kept until the collection changes."""
+        if self._error_stack is None and self.has_errors():
+            self._error_stack = np.stack([self._errors[z] for z in self._stacked()[0]])
+        return self._error_stack
+
     # --- FITS ------------------------------------------------------------------------------
 
     def write(self, path, overwrite=False):
@@ -291,7 +383,8 @@ clean_interpolated_rate`.
         The file is written under a temporary name in the same folder and then moved into
         place, so an existing file is either replaced whole or left untouched.
         """
-        entries = [(model, zenith, {}) for zenith, model in self.items()]
+        entries = [(model, zenith, {}, self._errors.get(zenith))
+                   for zenith, model in self.items()]
         _write_collection_file(path, ZENITH_FORMAT, self.settings(), entries, overwrite)
 
     @classmethod
@@ -300,8 +393,8 @@ clean_interpolated_rate`.
         settings, entries = _read_collection_file(path, ZENITH_FORMAT)
         collection = cls(**settings)
         seen = {}
-        for header, model in entries:
-            _insert_from_file(collection, header, model, path, seen)
+        for header, model, error in entries:
+            _insert_from_file(collection, header, model, error, path, seen)
         return collection
 
 
@@ -365,6 +458,10 @@ class BackgroundCollectionZenithSplitAzimuth(AzimuthCollectionAttributes):
         """:meth:`BackgroundCollectionZenith.get_model` of the azimuth's side."""
         return self.collection(azimuth).get_model(zenith)
 
+    def get_error(self, zenith, azimuth):
+        """:meth:`BackgroundCollectionZenith.get_error` of the azimuth's side."""
+        return self.collection(azimuth).get_error(zenith)
+
     def write(self, path, overwrite=False):
         """Write to a FITS file; both sides must have the same interpolation settings."""
         settings = self.east.settings()
@@ -373,7 +470,7 @@ class BackgroundCollectionZenithSplitAzimuth(AzimuthCollectionAttributes):
                 "the east and west collections have different interpolation settings "
                 f"({settings} vs {self.west.settings()}); the file holds one set, make them "
                 "equal before writing.")
-        entries = [(model, zenith, {"AZ_SIDE": name})
+        entries = [(model, zenith, {"AZ_SIDE": name}, getattr(self, name)._errors.get(zenith))
                    for name in AZIMUTH_SIDES for zenith, model in getattr(self, name).items()]
         _write_collection_file(path, AZIMUTH_FORMAT, settings, entries, overwrite)
 
@@ -383,12 +480,12 @@ class BackgroundCollectionZenithSplitAzimuth(AzimuthCollectionAttributes):
         settings, entries = _read_collection_file(path, AZIMUTH_FORMAT)
         sides = {name: BackgroundCollectionZenith(**settings) for name in AZIMUTH_SIDES}
         seen = {name: {} for name in AZIMUTH_SIDES}
-        for header, model in entries:
+        for header, model, error in entries:
             side = header.get("AZ_SIDE")
             if side not in sides:
                 raise BaccmodValueError(f"{path}: HDU {header.get('EXTNAME')} has AZ_SIDE "
                                         f"{side!r}, expected 'east' or 'west'.")
-            _insert_from_file(sides[side], header, model, path, seen[side])
+            _insert_from_file(sides[side], header, model, error, path, seen[side])
         return cls(**sides)
 
 
@@ -447,6 +544,27 @@ def _check_is_model(model):
                                f"Background3D models, got {type(model).__name__}.")
 
 
+def _checked_error(error, model, name):
+    """``error`` (a Quantity) as an array in the unit of ``model``, checked: shape of the
+    model's data, finite, >= 0."""
+    if not isinstance(error, u.Quantity):
+        raise BaccmodTypeError(f"{name} must be a Quantity in a unit of the model's data "
+                               f"({model.unit}), got {type(error).__name__}.")
+    try:
+        values = np.array(error.to_value(model.unit), dtype=float)
+    except u.UnitConversionError:
+        raise BaccmodValueError(f"{name} has unit {error.unit}, not one of the model's data "
+                                f"({model.unit}).") from None
+    if values.shape != model.data.shape:
+        raise BaccmodValueError(f"{name} has shape {values.shape}, the model's data "
+                                f"{model.data.shape}.")
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        bad = int(np.sum(~(np.isfinite(values) & (values >= 0))))
+        raise BaccmodValueError(f"{name} must be finite and >= 0 in every bin; {bad} bins "
+                                "are not.")
+    return values
+
+
 def _check_compatible(model, reference, reference_name):
     """Raise if ``model`` differs from ``reference`` in type, axes, unit or fov_alignment."""
     difference = _difference(model, reference)
@@ -487,7 +605,8 @@ def _model_like(reference, data):
 # --- FITS --------------------------------------------------------------------------------------
 
 def _write_collection_file(path, collection_format, settings, entries, overwrite):
-    """Write the primary header and one HDU per ``(model, zenith, extra header cards)``."""
+    """Write the primary header and one HDU per ``(model, zenith, extra header cards,
+    error or None)``."""
     path = os.fspath(path)
     if os.path.exists(path) and not overwrite:
         raise BaccmodValueError(f"file {path} already exists: use overwrite=True to replace it.")
@@ -499,8 +618,8 @@ def _write_collection_file(path, collection_format, settings, entries, overwrite
     for key, (name, _) in _SETTING_KEYS.items():
         primary.header[key] = _exact(settings[name])
     hdus = [primary]
-    for index, (model, zenith, cards) in enumerate(entries):
-        hdu = model.to_table_hdu()
+    for index, (model, zenith, cards, error) in enumerate(entries):
+        hdu = _model_hdu(model, error)
         hdu.name = f"BKG_ZEN{index}"
         hdu.header["ZENITH"] = (_exact(zenith), "zenith angle of the model (deg)")
         for key, value in cards.items():
@@ -517,6 +636,17 @@ def _write_collection_file(path, collection_format, settings, entries, overwrite
         raise
 
 
+def _model_hdu(model, error):
+    """The GADF BinTable HDU of a model, with its error (in the model's unit, or None) in
+    :data:`ERROR_COLUMN`, without its ``meta["baccmod"]`` (no FITS header value)."""
+    table = model.to_table()
+    table.meta.pop("baccmod", None)
+    if error is not None:
+        # the layout of gammapy's data column: one row, axes reversed
+        table[ERROR_COLUMN] = u.Quantity(error.T[np.newaxis], model.unit)
+    return fits.BinTableHDU(table)
+
+
 def _exact(value):
     """A float as astropy writes it exactly to a header (see the module documentation)."""
     if isinstance(value, float) and len(repr(value)) > 20:
@@ -525,7 +655,8 @@ def _exact(value):
 
 
 def _read_collection_file(path, collection_format):
-    """Interpolation settings and ``(header, model)`` per model HDU of a collection file.
+    """Interpolation settings and ``(header, model, error or None)`` per model HDU of a
+    collection file.
 
     Astropy only warns about truncated or malformed files: such warnings are errors here.
     """
@@ -541,7 +672,7 @@ def _read_collection_file(path, collection_format):
                 if n_models != len(hdus) - 1:
                     raise BaccmodValueError(f"{path} holds {len(hdus) - 1} model HDUs but "
                                             f"announces {n_models}: the file is incomplete.")
-                entries = [(hdu.header.copy(), _model_from_hdu(hdu, path))
+                entries = [(hdu.header.copy(), *_model_from_hdu(hdu, path))
                            for hdu in hdus[1:]]
     except (BaccmodError, FileNotFoundError):
         raise
@@ -564,13 +695,15 @@ def _check_format(header, collection_format, path):
                 f"{_CLASS_OF_FORMAT[found]}.read.")
         raise BaccmodValueError(f"{path} holds an unknown kind of collection {found!r}.")
     version = header.get("FMTVERS")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise BaccmodValueError(f"{path} has format version {version!r}; this baccmod "
-                                f"({__version__}) reads version {FORMAT_VERSION}.")
+                                f"({__version__}) reads versions "
+                                f"{', '.join(map(str, READABLE_VERSIONS))}.")
 
 
-def _insert_from_file(collection, header, model, path, seen):
-    """Put the model of a file's HDU into ``collection``; errors name the file and the HDU.
+def _insert_from_file(collection, header, model, error, path, seen):
+    """Put the model of a file's HDU and its error (None if not stored) into
+    ``collection``; errors name the file and the HDU.
 
     ``seen`` maps the zeniths already read (of this side) to their HDU names: a file holds
     one model per zenith, so a second one is refused rather than silently replacing the first.
@@ -585,8 +718,9 @@ def _insert_from_file(collection, header, model, path, seen):
                 "file holds one model per zenith (and side); the file is damaged or was not "
                 "written by baccmod, write it again.")
         collection[zenith] = model
-    except (BaccmodError, ValueError, TypeError) as error:
-        raise BaccmodValueError(f"{path}, HDU {hdu!r}: {error}") from error
+        collection.set_error(zenith, error)
+    except (BaccmodError, ValueError, TypeError) as problem:
+        raise BaccmodValueError(f"{path}, HDU {hdu!r}: {problem}") from problem
     seen[zenith] = hdu
 
 
@@ -597,7 +731,8 @@ def _required(header, key, where, path):
 
 
 def _model_from_hdu(hdu, path):
-    """The Background2D or Background3D of a GADF background BinTable HDU."""
+    """The Background2D or Background3D of a GADF background BinTable HDU and the error in
+    its :data:`ERROR_COLUMN` (a Quantity; None without the column)."""
     where = f"HDU {hdu.name!r}"
     _required(hdu.header, "ZENITH", where, path)
     model_class = _MODEL_CLASSES.get(hdu.header.get("HDUCLAS4"))
@@ -608,4 +743,6 @@ def _model_from_hdu(hdu, path):
     if model_class is None:
         raise BaccmodValueError(f"{path}: {where} holds no Background2D or Background3D "
                                 "(no HDUCLAS4 'BKG_2D'/'BKG_3D' nor THETA/DETX columns).")
-    return model_class.from_table(Table.read(hdu))
+    table = Table.read(hdu)
+    error = table[ERROR_COLUMN].quantity[0].T if ERROR_COLUMN in table.colnames else None
+    return model_class.from_table(table), error

@@ -97,7 +97,8 @@ def model_spec(options, geometry, fit=None):
         if options["use_mini_irf_computation"] else None
     spec = ModelSpec(geometry, options["energy_axis"], options["energy_axis_computation"],
                      tuple(excluded_areas(options["exclude_regions"])), options["location"],
-                     zenith, collection_settings(options), mini_irf, dynamic, fit)
+                     zenith, collection_settings(options), mini_irf, dynamic, fit,
+                     intermediary_output=options.get("add_intermediary_output", False))
     geometry.check_sub_pixels(spec.areas)
     return spec
 

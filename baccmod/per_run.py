@@ -5,7 +5,8 @@ or a :class:`~baccmod.collection.BackgroundCollectionZenithSplitAzimuth`. A run'
 base model itself, or the duration-weighted mean over pieces of the run (mini-IRFs, azimuth
 sides) of the collection's model at each piece's mid-time zenith (closest bin, or interpolated
 in cos zenith); then, optionally, scaled by the run-wise norm
-(:mod:`baccmod.core.normalisation`).
+(:mod:`baccmod.core.normalisation`). A run's statistical error follows the same path from the
+base model's (see :mod:`baccmod.products`).
 """
 import logging
 
@@ -32,8 +33,8 @@ NORM_COLUMNS = ("OBS_ID", "NORM", "NORM_ERR", "COUNTS", "PREDICTED", "PREDICTED_
 
 
 def per_run_models(base, summaries, wrap, energy_edges, interpolate, normalise,
-                   mini_irf_duration=None):
-    """Models per run and the table of run-wise norms.
+                   mini_irf_duration=None, base_error=None):
+    """Models per run, the table of run-wise norms and the models' statistical errors.
 
     Parameters
     ----------
@@ -49,17 +50,24 @@ def per_run_models(base, summaries, wrap, energy_edges, interpolate, normalise,
         Scale each model by its run-wise norm.
     mini_irf_duration : float, optional
         Longest piece (s) of a run for mini-IRFs; None: whole runs.
+    base_error : ndarray, optional
+        Statistical error (s-1 MeV-1 sr-1) of a single base model (collections hold their
+        own); None when not known.
 
     Returns
     -------
     models : dict obs_id -> IRF
     table : astropy.table.Table
         Columns :data:`NORM_COLUMNS` (empty without normalisation).
+    errors : dict obs_id -> ndarray or None
+        Statistical error of each model's rate (s-1 MeV-1 sr-1): that of the base model
+        (see :func:`run_rate`) times the run-wise norm; None when the base model's is not
+        known.
     """
     widths = np.diff(energy_edges) * TEV_TO_MEV
-    models, rows = {}, []
+    models, errors, rows = {}, {}, []
     for summary in summaries:
-        rate = run_rate(base, summary, interpolate, mini_irf_duration)
+        rate, error = run_rate(base, summary, interpolate, mini_irf_duration, base_error)
         if normalise:
             fit = runwise_norm(summary.norm_counts, predicted_counts(
                 energy_integrated_rate(rate, energy_edges), summary.observation_time,
@@ -68,25 +76,33 @@ def per_run_models(base, summaries, wrap, energy_edges, interpolate, normalise,
             bin_mean = predicted_counts(rate * widths.reshape((-1,) + (1,) * (rate.ndim - 1)),
                                         summary.livetime, summary.norm_solid_angle)
             rate = rate * fit.norm
+            error = None if error is None else error * fit.norm
             rows.append((summary.obs_id, fit.norm, fit.error, fit.counts, fit.predicted,
                          bin_mean, fit.fitted))
         models[summary.obs_id] = wrap(rate)
+        errors[summary.obs_id] = error
     table = Table(rows=rows or None, names=NORM_COLUMNS,
                   dtype=(int, float, float, float, float, float, bool))
     _warn_gammapy_reading(table)
-    return models, table
+    return models, table, errors
 
 
-def run_rate(base, summary, interpolate, mini_irf_duration=None):
-    """The base model's rate (s-1 MeV-1 sr-1) for one run."""
+def run_rate(base, summary, interpolate, mini_irf_duration=None, base_error=None):
+    """The base model's rate (s-1 MeV-1 sr-1) for one run and its statistical error.
+
+    A collection's rate is the duration-weighted mean over the run's pieces of the rate of
+    the model each takes, the error the same mean of their errors (the pieces share base
+    models: their errors add linearly); None when an error is not known. A single model's
+    error is ``base_error``.
+    """
     if not isinstance(base, (BackgroundCollectionZenith, BackgroundCollectionZenithSplitAzimuth)):
-        return _rate_of(base)
+        return _rate_of(base), base_error
     cuts = [equal_pieces(summary, mini_irf_duration)] if mini_irf_duration else []
     split_azimuth = isinstance(base, BackgroundCollectionZenithSplitAzimuth)
     if split_azimuth:
         cuts.append(angle_crossing_times(summary.track_times, summary.track_azimuth,
                                          SIDE_BOUNDARIES))
-    total, rate, outside = 0.0, 0.0, []
+    total, rate, error, outside = 0.0, 0.0, 0.0, []
     for start, stop in piece_bounds(summary, np.concatenate(cuts) if cuts else []):
         weight = gti_overlap(summary.gti_starts, summary.gti_stops, start, stop)
         mid = 0.5 * (start + stop)
@@ -96,14 +112,18 @@ def run_rate(base, summary, interpolate, mini_irf_duration=None):
             collection = _side_collection(base, float(np.degrees(azimuth_at(summary, mid))))
         if interpolate:
             piece_rate = collection.interpolated_rate(zenith_deg, warn=False)
+            piece_error = collection.interpolated_error(zenith_deg)
             if len(collection) == 1 or not collection.covers(zenith_deg):
                 outside.append((zenith_deg, collection))
         else:
             piece_rate = collection.closest_rate(zenith_deg)
-        rate = rate + weight * collection.unit.to(RATE_UNIT) * piece_rate
+            piece_error = collection.closest_error(zenith_deg)
+        scale = weight * collection.unit.to(RATE_UNIT)
+        rate = rate + scale * piece_rate
+        error = None if error is None or piece_error is None else error + scale * piece_error
         total += weight
     _warn_extrapolation(summary.obs_id, outside)
-    return rate / total
+    return rate / total, None if error is None else error / total
 
 
 def _side_collection(base, azimuth_deg):

@@ -269,7 +269,7 @@ def test_fits_round_trip_is_exact_zenith(tmp_path, dimension):
     collection.write(path)
     assert_same_collection(BackgroundCollectionZenith.read(path), collection)
     header = fits.getheader(path)
-    assert header["BKGCOLL"] == "baccmod-zenith" and header["FMTVERS"] == 1
+    assert header["BKGCOLL"] == "baccmod-zenith" and header["FMTVERS"] == 2
     assert header["INTERP"] == "log" and header["CLEAN"] is True
     assert fits.getheader(path, "BKG_ZEN2")["ZENITH"] == 100 / 3
     assert os.listdir(tmp_path) == ["collection.fits"]
@@ -358,8 +358,8 @@ def test_reading_a_fits_file_without_the_collection_key_is_refused(tmp_path):
 def test_reading_an_unsupported_format_version_is_refused(tmp_path):
     path = tmp_path / "collection.fits"
     collection_of(model_2d).write(path)
-    fits.setval(path, "FMTVERS", value=2)
-    with pytest.raises(BaccmodValueError, match="format version 2.*reads version 1"):
+    fits.setval(path, "FMTVERS", value=3)
+    with pytest.raises(BaccmodValueError, match="format version 3.*reads versions 1, 2"):
         BackgroundCollectionZenith.read(path)
 
 
@@ -510,3 +510,135 @@ def test_both_collections_are_background_collections():
     assert isinstance(collection_of(model_2d), BackgroundCollection)
     assert isinstance(split_collection(model_2d), BackgroundCollection)
     assert not isinstance(model_2d(), BackgroundCollection)
+
+
+# --- statistical errors ------------------------------------------------------------------------
+
+def errors_of(collection, relative=0.05):
+    """Give every model of a collection an error of ``relative`` x rate + a bin-dependent
+    part, so that no two errors are proportional to the rates."""
+    for zenith in collection:
+        model = collection[zenith]
+        spread = 1 + np.arange(model.data.size).reshape(model.data.shape) % 3
+        collection.set_error(zenith, relative * model.quantity * spread)
+    return collection
+
+
+def test_a_models_error_is_kept_as_a_copy_and_forgotten_when_the_model_is_replaced():
+    collection = errors_of(collection_of(model_2d))
+    error = collection.get_error(50.0)
+    assert error.unit == collection.unit and error.shape == (4, 3)
+    error[...] = 0 * RATE_UNIT
+    assert np.all(collection.get_error(50.0).value > 0)
+    assert collection.has_errors()
+    collection[50.0] = model_2d(3.0)
+    assert not collection.has_errors()
+    assert collection.get_error(50.0) is None and collection.get_error(60.0) is None
+    assert collection.get_error(10.0) is not None
+
+
+def test_an_error_in_another_rate_unit_is_converted():
+    collection = collection_of(model_2d)
+    collection.set_error(10.0, np.ones((4, 3)) * u.Unit("s-1 TeV-1 sr-1"))
+    np.testing.assert_allclose(collection.get_error(10.0).to_value(RATE_UNIT), 1e-6)
+
+
+@pytest.mark.parametrize("error, exception, match", [
+    (np.ones((4, 3)), BaccmodTypeError, "must be a Quantity"),
+    (np.ones((4, 3)) * u.s, BaccmodValueError, "has unit s"),
+    (np.ones((3, 4)) * RATE_UNIT, BaccmodValueError, r"shape \(3, 4\)"),
+    (-np.ones((4, 3)) * RATE_UNIT, BaccmodValueError, "finite and >= 0.*12 bins"),
+    (np.full((4, 3), np.nan) * RATE_UNIT, BaccmodValueError, "finite and >= 0"),
+])
+def test_bad_errors_are_refused_naming_the_model(error, exception, match):
+    collection = collection_of(model_2d)
+    with pytest.raises(exception, match=match) as raised:
+        collection.set_error(10.0, error)
+    assert "the model at zenith 10.0 deg" in str(raised.value)
+    assert collection.get_error(10.0) is None
+
+
+def test_an_error_needs_a_stored_model():
+    with pytest.raises(BaccmodValueError, match="no model at zenith 20.0 deg"):
+        collection_of(model_2d).set_error(20.0, np.ones((4, 3)) * RATE_UNIT)
+
+
+@pytest.mark.parametrize("kind", ["linear", "log"])
+def test_interpolated_error_follows_the_core_propagation(kind):
+    from baccmod.core.zenith_interpolation import interpolate_cos_zenith_error
+    collection = errors_of(collection_of(model_3d, interpolation_type=kind))
+    zeniths = [10.0, 50.0, 70.0]
+    rates = np.stack([collection[z].data for z in zeniths])
+    errors = np.stack([collection.get_error(z).value for z in zeniths])
+    expected = interpolate_cos_zenith_error(rates, errors, cos_deg(np.array(zeniths)),
+                                            cos_deg(30.0), kind=kind)
+    np.testing.assert_array_equal(collection.get_error(30.0).value, expected)
+    np.testing.assert_array_equal(collection.interpolated_error(30.0), expected)
+    np.testing.assert_array_equal(collection.closest_error(30.0), errors[0])
+
+
+def test_without_every_models_error_an_interpolated_error_is_not_known():
+    collection = errors_of(collection_of(model_2d))
+    collection.set_error(70.0, None)
+    assert collection.get_error(10.0) is not None
+    assert collection.get_error(30.0) is None and collection.closest_error(65.0) is None
+
+
+@pytest.mark.parametrize("dimension", ["2d", "3d"])
+def test_fits_round_trip_keeps_the_errors_in_a_bkg_err_column(tmp_path, dimension):
+    collection = errors_of(collection_of(MAKERS[dimension], zeniths=EXACT_ZENITHS,
+                                         **EXACT_SETTINGS))
+    collection.set_error(100 / 3, collection.get_error(100 / 3) / 3)
+    collection.set_error(0.0, None)
+    path = tmp_path / "collection.fits"
+    collection.write(path)
+    read = BackgroundCollectionZenith.read(path)
+    assert_same_collection(read, collection)
+    assert read.get_error(0.0) is None
+    for zenith in EXACT_ZENITHS[1:]:
+        np.testing.assert_array_equal(read.get_error(zenith), collection.get_error(zenith))
+    with fits.open(path) as hdus:
+        assert "BKG_ERR" not in hdus["BKG_ZEN0"].columns.names
+        assert hdus["BKG_ZEN2"].columns["BKG_ERR"].unit == hdus["BKG_ZEN2"].columns["BKG"].unit
+    # GADF readers still read a model HDU
+    model_class = type(collection[0.0])
+    gammapy_read = model_class.read(path, hdu="BKG_ZEN2")
+    np.testing.assert_array_equal(gammapy_read.data, collection[100 / 3].data)
+
+
+def test_split_collection_keeps_each_sides_errors_through_fits(tmp_path):
+    split = split_collection(model_2d)
+    errors_of(split.east, 0.1)
+    errors_of(split.west, 0.2)
+    split.write(tmp_path / "split.fits")
+    read = BackgroundCollectionZenithSplitAzimuth.read(tmp_path / "split.fits")
+    for azimuth in (90.0, 270.0):
+        for zenith in (20.0, 40.0):
+            np.testing.assert_array_equal(read.get_error(zenith, azimuth),
+                                          split.get_error(zenith, azimuth))
+    assert not np.array_equal(read.get_error(20.0, 90.0), read.get_error(20.0, 270.0))
+
+
+def test_a_file_of_format_version_1_is_read_without_errors(tmp_path):
+    path = tmp_path / "version1.fits"
+    collection = collection_of(model_2d)
+    collection.write(path)  # without errors: the version 1 layout
+    fits.setval(path, "FMTVERS", value=1)
+    read = BackgroundCollectionZenith.read(path)
+    assert_same_collection(read, collection)
+    assert not read.has_errors() and read.get_error(30.0) is None
+
+
+def test_models_with_products_in_their_meta_are_written_quietly(tmp_path, recwarn):
+    model = model_2d()
+    model.meta["baccmod"] = {"counts": np.ones((4, 3))}
+    collection = BackgroundCollectionZenith({20.0: model})
+    collection.write(tmp_path / "collection.fits")
+    assert not [w for w in recwarn if "baccmod" in str(w.message)]
+    assert "baccmod" not in BackgroundCollectionZenith.read(tmp_path / "collection.fits")[20.0].meta
+
+
+def test_errors_survive_pickling():
+    collection = errors_of(collection_of(model_3d))
+    copy = pickle.loads(pickle.dumps(collection))
+    np.testing.assert_array_equal(copy.get_error(30.0), collection.get_error(30.0))

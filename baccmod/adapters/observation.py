@@ -311,9 +311,11 @@ def run_arrays(obs, location=None, fov_edges=None, areas=(), rotation_limit=None
     p_lon, p_lat = float(run.pointing.ra.rad), float(run.pointing.dec.rad)
     lon, lat = np.deg2rad(run.ra), np.deg2rad(run.dec)
     energy = run.energy
+    span_mjd = (run.t_ref.tt + [np.min(run.gti_starts), np.max(run.gti_stops)] * u.s).mjd
     arrays = dict(obs_id=int(obs.obs_id), livetime=livetime, energy=energy, lon=lon, lat=lat,
                   pointing_lon=p_lon, pointing_lat=p_lat, source=run.source,
-                  nearest_event_offset=_nearest_offset(p_lon, p_lat, lon, lat))
+                  nearest_event_offset=_nearest_offset(p_lon, p_lat, lon, lat),
+                  time_start_mjd=float(span_mjd[0]), time_stop_mjd=float(span_mjd[1]))
     if fov_edges is not None or track:
         astrom = astrometry_context(run.t_ref, site)
         frame = observed_frame(astrom)

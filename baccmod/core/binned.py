@@ -6,7 +6,7 @@ pointing; once all runs are in, the fine bins are merged into the final bins of
 fine bins that received data hold cubes, so memory is bounded by the models' cubes.
 """
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,7 +34,8 @@ def check_binning_method(method):
 @dataclass
 class ZenithBin:
     """One final bin: its cos-zenith edges, centre (livetime-weighted mean cos zenith),
-    livetime, runs and stacked cube."""
+    livetime, runs and stacked cube; ``run_totals``: obs_id -> (livetime s, counts) of the
+    run's pieces in the bin."""
     side: int
     cos_zenith_low: float
     cos_zenith_high: float
@@ -43,6 +44,7 @@ class ZenithBin:
     obs_ids: list
     livetime_per_wobble: dict
     cube: object
+    run_totals: dict = field(default_factory=dict)
 
     @property
     def zenith_deg(self):
@@ -64,7 +66,7 @@ class ZenithBinnedAccumulator:
         self.template = template
         self.fine_edges = np.asarray(fine_edges, dtype=float)
         self.fine = {}
-        self.entries = []       # (side, cos_zenith, livetime, run position)
+        self.entries = []       # (side, cos_zenith, livetime, run position, counts)
         self.runs = []          # (obs_id, pointing lon, pointing lat)
 
     def add_run(self, obs_id, pointing_lon, pointing_lat):
@@ -79,7 +81,8 @@ class ZenithBinnedAccumulator:
         if key not in self.fine:
             self.fine[key] = self.template.empty_copy()
         self.fine[key].add_contribution(contribution)
-        self.entries.append((side, float(cos_zenith), contribution.livetime, run_position))
+        self.entries.append((side, float(cos_zenith), contribution.livetime, run_position,
+                             float(contribution.counts.sum())))
 
     def bins(self, method, threshold, max_wobble_separation):
         """The final bins per side, each with its stacked cube (see :class:`ZenithBin`)."""
@@ -95,6 +98,7 @@ class ZenithBinnedAccumulator:
             cos_z = np.array([e[1] for e in entries])
             livetime = np.array([e[2] for e in entries])
             position = np.array([e[3] for e in entries])
+            counts = np.array([e[4] for e in entries])
             weight = livetime if weight_kind == "livetime" else np.ones(len(entries))
             edges = zenith.cos_zenith_bin_edges(cos_z, weight, wobbles[position],
                                                 self.fine_edges, threshold)
@@ -104,7 +108,7 @@ class ZenithBinnedAccumulator:
                 0.5 * (self.fine_edges[1:] + self.fine_edges[:-1]), edges)
             for k in np.unique(which):
                 final = self._final_bin(side, edges, k, centres[k], which == k, livetime,
-                                        position, wobbles, fine_to_final)
+                                        position, wobbles, fine_to_final, counts)
                 if final is not None:
                     result.append(final)
         if not result:
@@ -114,7 +118,7 @@ class ZenithBinnedAccumulator:
         return result
 
     def _final_bin(self, side, edges, k, centre, selected, livetime, position, wobbles,
-                   fine_to_final):
+                   fine_to_final, counts):
         """The bin's :class:`ZenithBin`, or None (with a warning) when it holds no events."""
         merged = self.template.empty_copy()
         for (s, i), acc in self.fine.items():
@@ -126,8 +130,11 @@ class ZenithBinnedAccumulator:
                         "energy/offset range: left out; its runs take the neighbouring bins' "
                         "models.", edges[k], edges[k + 1], obs_ids)
             return None
-        per_wobble = {}
-        for lt, pos in zip(livetime[selected], position[selected]):
+        per_wobble, run_totals = {}, {}
+        for lt, pos, n in zip(livetime[selected], position[selected], counts[selected]):
             per_wobble[int(wobbles[pos])] = per_wobble.get(int(wobbles[pos]), 0.0) + lt
+            run_lt, run_n = run_totals.get(self.runs[pos][0], (0.0, 0.0))
+            run_totals[self.runs[pos][0]] = (run_lt + float(lt), run_n + float(n))
         return ZenithBin(side, float(edges[k]), float(edges[k + 1]), float(centre),
-                         float(livetime[selected].sum()), obs_ids, per_wobble, merged.result())
+                         float(livetime[selected].sum()), obs_ids, per_wobble, merged.result(),
+                         run_totals)

@@ -64,6 +64,9 @@ class RunArrays:
     nearest_event_offset : float, optional
         Smallest distance (rad) of any event of the whole run from its pointing (pieces of a
         run keep the run's); None: that of ``lon``, ``lat``.
+    time_start_mjd, time_stop_mjd : float, optional
+        Start of the run's first GTI and end of its last, MJD (TT) (pieces of a run keep the
+        run's); for the products' run table.
     """
     obs_id: int
     livetime: float
@@ -85,6 +88,8 @@ class RunArrays:
     track_azimuth: Optional[np.ndarray] = None
     source: str = ""
     nearest_event_offset: Optional[float] = None
+    time_start_mjd: Optional[float] = None
+    time_stop_mjd: Optional[float] = None
 
     def offsets(self):
         """Angular distance of each event from the pointing, rad."""

@@ -64,8 +64,76 @@ def interpolate_cos_zenith(rates, cos_zenith_nodes, cos_zenith, kind="linear", l
         unchanged (copied). Results never exceed the largest double, so they are finite for
         finite input.
     """
-    check_interpolation_kind(kind)
     rates = np.asarray(rates, dtype=float)
+    low, high, weight = _neighbours(rates, cos_zenith_nodes, cos_zenith, kind, log_offset)
+    if low == high:
+        return rates[low].copy()
+    if kind == "linear":
+        rate = _along_line(rates[low], rates[high], weight)
+        return np.clip(rate, 0.0, _LARGEST)
+    log_rate = _along_line(np.log10(rates[low] + log_offset),
+                           np.log10(rates[high] + log_offset), weight)
+    with np.errstate(over="ignore", under="ignore"):
+        rate = np.minimum(10.0 ** log_rate, _LARGEST)
+    rate[rate < 100 * log_offset] = 0.0
+    if not 0.0 <= weight <= 1.0:
+        # beside a zero bin the log line is steep without meaning: keep the nearer node
+        one_zero = _one_zero(rates[low], rates[high])
+        rate[one_zero] = rates[_nearer(low, high, weight)][one_zero]
+    return rate
+
+
+def interpolate_cos_zenith_error(rates, errors, cos_zenith_nodes, cos_zenith, kind="linear",
+                                 log_offset=TINY):
+    """Statistical error of :func:`interpolate_cos_zenith` from the errors of the models.
+
+    The models are taken as independent (they are built from different events). With the
+    weight w of the upper neighbouring node (outside [0, 1] when extrapolating):
+
+    - ``kind="linear"``: ``sqrt(((1 - w) e_low)**2 + (w e_high)**2)``;
+    - ``kind="log"``: the interpolated rate times
+      ``sqrt(((1 - w) e_low / (r_low + log_offset))**2 + (w e_high / (r_high + log_offset))**2)``
+      where both neighbouring rates and the result are positive; elsewhere the linear
+      formula, except where an extrapolation keeps the nearer node's rate (one neighbour is
+      zero): there the nearer node's error.
+
+    At a node, or with a single model, that model's errors (copied). Cleaning (see
+    :func:`clean_interpolated_rate`) leaves the errors as they are.
+
+    Parameters
+    ----------
+    rates, errors : ndarray, shape (n_model, ...)
+        Rates of the models and their errors (same unit, errors >= 0).
+    cos_zenith_nodes, cos_zenith, kind, log_offset
+        As for :func:`interpolate_cos_zenith`.
+
+    Returns
+    -------
+    error : ndarray, shape ``rates.shape[1:]``
+    """
+    rates = np.asarray(rates, dtype=float)
+    errors = np.asarray(errors, dtype=float)
+    low, high, weight = _neighbours(rates, cos_zenith_nodes, cos_zenith, kind, log_offset)
+    if low == high:
+        return errors[low].copy()
+    error = np.hypot((1 - weight) * errors[low], weight * errors[high])
+    if kind == "linear":
+        return error
+    rate = interpolate_cos_zenith(rates, cos_zenith_nodes, cos_zenith, kind, log_offset)
+    positive = (rates[low] > 0) & (rates[high] > 0) & (rate > 0)
+    relative = np.hypot((1 - weight) * errors[low][positive] / (rates[low][positive] + log_offset),
+                        weight * errors[high][positive] / (rates[high][positive] + log_offset))
+    error[positive] = np.minimum(rate[positive] * relative, _LARGEST)
+    if not 0.0 <= weight <= 1.0:
+        one_zero = _one_zero(rates[low], rates[high])
+        error[one_zero] = errors[_nearer(low, high, weight)][one_zero]
+    return error
+
+
+def _neighbours(rates, cos_zenith_nodes, cos_zenith, kind, log_offset):
+    """Indices (into ``rates``) of the lower and upper nodes around ``cos_zenith`` and the
+    weight of the upper one; the same index twice (weight 0) at a node or with one model."""
+    check_interpolation_kind(kind)
     nodes = _check_nodes(cos_zenith_nodes, rates.shape[0])
     cos_zenith = float(cos_zenith)
     if not np.isfinite(cos_zenith):
@@ -74,25 +142,21 @@ def interpolate_cos_zenith(rates, cos_zenith_nodes, cos_zenith, kind="linear", l
         raise BaccmodValueError(f"log_offset must be a positive number, got {log_offset}.")
     at_node = np.flatnonzero(nodes == cos_zenith)
     if nodes.size == 1 or at_node.size:
-        return rates[at_node[0] if at_node.size else 0].copy()
+        index = int(at_node[0]) if at_node.size else 0
+        return index, index, 0.0
     order = np.argsort(nodes)
-    nodes, rates = nodes[order], rates[order]
-    lower = int(np.clip(np.searchsorted(nodes, cos_zenith) - 1, 0, nodes.size - 2))
-    weight = (cos_zenith - nodes[lower]) / (nodes[lower + 1] - nodes[lower])
-    if kind == "linear":
-        rate = _along_line(rates[lower], rates[lower + 1], weight)
-        return np.clip(rate, 0.0, _LARGEST)
-    log_rate = _along_line(np.log10(rates[lower] + log_offset),
-                           np.log10(rates[lower + 1] + log_offset), weight)
-    with np.errstate(over="ignore", under="ignore"):
-        rate = np.minimum(10.0 ** log_rate, _LARGEST)
-    rate[rate < 100 * log_offset] = 0.0
-    if not 0.0 <= weight <= 1.0:
-        # beside a zero bin the log line is steep without meaning: keep the nearer node
-        nearer = rates[lower] if weight < 0 else rates[lower + 1]
-        one_zero = (rates[lower] <= 0) | (rates[lower + 1] <= 0)
-        rate[one_zero] = nearer[one_zero]
-    return rate
+    lower = int(np.clip(np.searchsorted(nodes[order], cos_zenith) - 1, 0, nodes.size - 2))
+    low, high = int(order[lower]), int(order[lower + 1])
+    return low, high, (cos_zenith - nodes[low]) / (nodes[high] - nodes[low])
+
+
+def _nearer(low, high, weight):
+    """The node an extrapolation beyond it (weight < 0 or > 1) is nearer to."""
+    return low if weight < 0 else high
+
+
+def _one_zero(rate_low, rate_high):
+    return (rate_low <= 0) | (rate_high <= 0)
 
 
 def clean_interpolated_rate(rate, energy_threshold=1e-4, spatial_threshold=1e-2):

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from baccmod.core.zenith_interpolation import (MAX_CLEANING_PASSES, TINY,
-                                               clean_interpolated_rate, interpolate_cos_zenith)
+                                               clean_interpolated_rate, interpolate_cos_zenith,
+                                               interpolate_cos_zenith_error)
 from baccmod.errors import BaccmodValueError
 
 RNG = np.random.default_rng(3)
@@ -115,6 +116,49 @@ def test_nodes_must_be_distinct_and_one_per_model():
         interpolate_cos_zenith(RATES, [0.5, 0.5, 1.0], 0.6)
     with pytest.raises(BaccmodValueError, match="one cos\\(zenith\\) node per model"):
         interpolate_cos_zenith(RATES, [0.5, 1.0], 0.6)
+
+
+
+# --- errors of interpolated rates ------------------------------------------------------------
+
+def monte_carlo_spread(rates, errors, nodes, cos_zenith, kind, n_draws=4000):
+    """Standard deviation of the interpolated rate over rates drawn around ``rates``."""
+    rng = np.random.default_rng(11)
+    draws = rates + errors * rng.standard_normal((n_draws,) + rates.shape)
+    values = [interpolate_cos_zenith(d, nodes, cos_zenith, kind=kind) for d in draws]
+    return np.std(values, axis=0)
+
+
+@pytest.mark.parametrize("kind", ["linear", "log"])
+@pytest.mark.parametrize("cos_zenith", [0.65, 0.9, 0.3, 1.2],
+                         ids=["between", "between-upper", "below", "above"])
+def test_interpolated_error_is_the_spread_of_interpolated_rates(kind, cos_zenith):
+    errors = 0.02 * RATES * RNG.uniform(0.5, 1.5, size=RATES.shape)
+    error = interpolate_cos_zenith_error(RATES, errors, NODES, cos_zenith, kind=kind)
+    spread = monte_carlo_spread(RATES, errors, NODES, cos_zenith, kind)
+    np.testing.assert_allclose(error, spread, rtol=0.06)
+
+
+def test_at_a_node_and_with_one_model_the_error_is_that_models():
+    errors = 0.1 * RATES
+    np.testing.assert_array_equal(
+        interpolate_cos_zenith_error(RATES, errors, NODES, NODES[2], kind="log"), errors[2])
+    one = interpolate_cos_zenith_error(RATES[:1], errors[:1], NODES[:1], 0.3)
+    np.testing.assert_array_equal(one, errors[0])
+    one[...] = 0
+    assert np.all(errors[0] > 0)  # a copy
+
+
+def test_log_error_beside_a_zero_bin_is_finite_and_follows_the_rate():
+    rates = RATES[:2].copy()
+    rates[0, 0, 0] = 0.0
+    errors = 0.1 * RATES[:2] + 0.01
+    inside = interpolate_cos_zenith_error(rates, errors, NODES[:2], 0.75, kind="log")
+    linear = interpolate_cos_zenith_error(rates, errors, NODES[:2], 0.75, kind="linear")
+    assert np.all(np.isfinite(inside)) and inside[0, 0] == linear[0, 0]
+    # extrapolating keeps the nearer model's rate beside a zero, and its error
+    beyond = interpolate_cos_zenith_error(rates, errors, NODES[:2], 1.3, kind="log")
+    assert beyond[0, 0] == errors[0, 0, 0]
 
 
 # --- cleaning -------------------------------------------------------------------------------
