@@ -16,6 +16,7 @@ _LAZY = {
     "BaseAcceptanceMapCreator": "baccmod.base_acceptance_map_creator",
     "RadialAcceptanceMapCreator": "baccmod.api",
     "Grid3DAcceptanceMapCreator": "baccmod.api",
+    "FitAcceptanceMapCreator": "baccmod.fit_acceptance_map_creator",
     "BackgroundCollectionZenith": "baccmod.collection",
     "BackgroundCollectionZenithSplitAzimuth": "baccmod.collection",
     "simulate_runs": "baccmod.simulate",

@@ -7,7 +7,6 @@ entry points of :mod:`baccmod.build`, which custom pipelines can call directly.
 """
 import logging
 
-import numpy as np
 from astropy import units as u
 
 from .adapters.run_list import observation_list
@@ -16,15 +15,12 @@ from .compat import CreatorAttributes
 from .creator_options import checked_options, model_spec
 from .errors import BaccmodTypeError, BaccmodValueError
 from .estimate import energy_axis_of
+from .fitting import fit_residuals, legacy_fit
 from .geometry import GridGeometry, RadialGeometry
 from .options import check_flag
 from .zenith_report import plot_zenith_binning, report_zenith_bins
 
 log = logging.getLogger(__name__)
-
-#: Options of BAccMod that belong to features not built yet, with their neutral values.
-_NOT_YET_IMPLEMENTED = {"method": "stack", "fit_fnc": "gaussian2d", "fit_seeds": None,
-                        "fit_bounds": None}
 
 
 class _AcceptanceMapCreator(CreatorAttributes):
@@ -54,23 +50,19 @@ class _AcceptanceMapCreator(CreatorAttributes):
     def _setup(self, options):
         extra = options.pop("options")
         for name, value in extra.items():
-            if name in _NOT_YET_IMPLEMENTED:
-                if not _same(value, _NOT_YET_IMPLEMENTED[name]):
-                    raise NotImplementedError(
-                        f"option {name}={value!r} is not implemented yet in baccmod; leave it "
-                        f"at its default ({_NOT_YET_IMPLEMENTED[name]!r}).")
-            elif name not in ("interpolation_type", "activate_interpolation_cleaning"):
+            if name not in ("interpolation_type", "activate_interpolation_cleaning"):
                 raise BaccmodTypeError(f"unknown option {name!r} for {type(self).__name__}.")
-            else:
-                options[name] = value
+            options[name] = value
         options.pop("self", None)
         options.pop("__class__", None)
         checked = checked_options(options, self._regular_offset_axis)
         self.__dict__.update(checked)
         self.base_energy_axis_computation = self.energy_axis_computation
-        self._spec = model_spec(checked, self._geometry(checked))
+        self._spec = model_spec(checked, self._geometry(checked), self._fit(checked))
         self._areas = self._spec.areas
         self.counts = self.exposure = self.livetime = self.rate_error = None
+        self.fit_result, self.fit_results = None, {}
+        self.sq_rel_residuals = fit_residuals([])
         self.zenith_bins = self.normalisation_table = None
         self.products = self.per_run_rate_error = None
 
@@ -86,6 +78,7 @@ class _AcceptanceMapCreator(CreatorAttributes):
         self.energy_axis_computation = energy_axis_of(estimate.energy_edges_computation,
                                                       self.base_energy_axis_computation)
         self.products = result.products
+        self.fit_result, self.sq_rel_residuals = estimate.fit, fit_residuals([estimate])
         return result.model
 
     def create_model(self, observations):
@@ -147,6 +140,9 @@ class _AcceptanceMapCreator(CreatorAttributes):
         return result.model
 
     def _report(self, result):
+        estimates = result.estimates or {}
+        self.fit_results = {key: e.fit for key, e in estimates.items()}
+        self.sq_rel_residuals = fit_residuals(estimates.values())
         self.zenith_bins = result.zenith_bins
         report_zenith_bins(self.zenith_bins, self.azimuth_east_west_splitting, self.verbose)
 
@@ -257,6 +253,10 @@ class RadialAcceptanceMapCreator(_AcceptanceMapCreator):
     def _geometry(options):
         return RadialGeometry(options["offset_axis"], options["oversample_map"])
 
+    @staticmethod
+    def _fit(options):
+        return None
+
 
 class Grid3DAcceptanceMapCreator(_AcceptanceMapCreator):
     """3D background model (energy x fov_lon x fov_lat, AltAz-aligned) as a ``Background3D``.
@@ -269,6 +269,24 @@ class Grid3DAcceptanceMapCreator(_AcceptanceMapCreator):
     a node represents. A run whose integration needs more than
     :data:`~baccmod.limits.MAX_SUB_PIXEL_NODES` sub-pixels x (time nodes + pieces) is refused
     when it is read.
+
+    ``method="fit"`` (BAccMod 0.4.1) fits, per computation energy bin (per zenith bin), the 2D
+    function ``fit_fnc`` (``"gaussian2d"``, ``"bilinear_gaussian2d"`` or a callable
+    ``f(x, y, size, ...)`` giving counts per bin, x = fov_lon and y = fov_lat in deg) to the
+    counts, with the unexcluded fraction as exposure; ``fit_seeds`` and ``fit_bounds`` (dicts by
+    parameter name; a bound None fixes the parameter) override the defaults of
+    :data:`baccmod.core.fit_models.LEGACY_FIT_FUNCTIONS` (see :mod:`baccmod.fitting`).
+
+    Attributes
+    ----------
+    fit_result : baccmod.core.fit.CubeFit or None
+        The fit behind the last stacked model: rate, error, ``results`` (a FitResult per fitted
+        piece: values, errors, covariance, success) (None when not fitted).
+    fit_results : dict
+        (side, zenith deg) -> CubeFit of each bin of the last zenith-binned model.
+    sq_rel_residuals : dict
+        ``{"mean": [...], "std": [...]}``: per fitted piece of the last model, mean and standard
+        deviation of (counts - fit) / sqrt(fit) over its exposed bins.
     """
     _regular_offset_axis = True
 
@@ -289,12 +307,7 @@ class Grid3DAcceptanceMapCreator(_AcceptanceMapCreator):
                  interpolation_cleaning_spatial_relative_threshold=1e-2, *, location=None,
                  min_run_per_cos_zenith_bin=None, verbose=False, add_intermediary_output=False,
                  **options):
-        arguments = dict(locals())
-        arguments["options"] = dict(arguments["options"], method=method, fit_fnc=fit_fnc,
-                                    fit_seeds=fit_seeds, fit_bounds=fit_bounds)
-        for name in ("method", "fit_fnc", "fit_seeds", "fit_bounds"):
-            del arguments[name]
-        self._setup(arguments)
+        self._setup(dict(locals()))
 
     @staticmethod
     def _geometry(options):
@@ -302,9 +315,7 @@ class Grid3DAcceptanceMapCreator(_AcceptanceMapCreator):
                             options["max_fraction_pixel_rotation_fov"],
                             options["time_resolution"].to_value(u.s))
 
-
-def _same(value, default):
-    try:
-        return bool(np.all(value == default))
-    except Exception:
-        return False
+    @staticmethod
+    def _fit(options):
+        return legacy_fit(options["method"], options["fit_fnc"], options["fit_seeds"],
+                          options["fit_bounds"])

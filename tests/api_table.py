@@ -62,12 +62,36 @@ COLLECTION_SETTINGS = (
     keyword("interpolation_cleaning_energy_relative_threshold", 1e-4),
     keyword("interpolation_cleaning_spatial_relative_threshold", 1e-2),
 )
+FIT_METHOD_PARAMETERS = (keyword("method", "stack"), keyword("fit_fnc", "gaussian2d"),
+                         keyword("fit_seeds", None), keyword("fit_bounds", None))
+
+
+class SameModel:
+    """An astropy model default, equal to a model of the same type and parameter values
+    (astropy models compare by identity)."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __eq__(self, other):
+        return type(other) is type(self.model) \
+            and list(other.parameters) == list(self.model.parameters)
+
+
+def _gaussian2d():
+    from astropy.modeling.models import Gaussian2D
+    return Gaussian2D()
+
+
+FIT_CREATOR_PARAMETERS = (
+    Param("energy_axis"), Param("offset_axis"), Param("model_to_fit", SameModel(_gaussian2d())),
+    Param("list_name_normalisation_parameter", ["amplitude"]), Param("maxiter", 1000))
 PER_OBSERVATION_PARAMETERS = (
     Param("observations"), Param("zenith_binning", False), Param("zenith_interpolation", False),
     Param("runwise_normalisation", True), Param("off_observations", None),
     Param("base_model", None))
 
-#: Options of issue 8 with a value other than their default (each must be refused for now).
+#: Options of issue 8 with a value other than their default (all accepted now).
 DYNAMIC_OPTIONS = {
     "dynamic_energy_axis": True, "dynamic_energy_axis_target_statistics": 100,
     "dynamic_energy_axis_maximum_wideness_bin": 0.3,
@@ -77,7 +101,14 @@ DYNAMIC_OPTIONS = {
 ISSUE_8_OPTIONS = {
     "method": "fit", "fit_fnc": "bilinear_gaussian2d", "fit_seeds": {}, "fit_bounds": {},
 }
-_FIT = "fitted 3D model (issue 8)"
+_RATE_MODEL = (
+    "the model's value is the rate (s-1 MeV-1 sr-1) at the bin centre (BAccMod: counts per "
+    "unit of dE dOmega over the total livetime, in the energy axis' unit), so bounds of a "
+    "normalisation parameter are on that scale (a count-scaled seed outside them raises); "
+    "unknown normalisation names and models without 1-3 inputs raise in the constructor "
+    "(BAccMod: a warning / RuntimeError in create_model); the per-bin error comes from the "
+    "fit's covariance (rate_error); migrad then hesse (BAccMod: simplex then migrad)")
+_PSI = "psi is not bounded by default (0.4.1: (0, 2 pi), with the seed on the edge)"
 _NO_SKY_MAP = ("state of BAccMod's oversampled sky map; baccmod has no map: it bins exact "
                "event coordinates and integrates exclusions on oversample_map sub-bins per bin")
 _ALWAYS_CONSISTENT = ("always True: a model differing from the others is refused when added "
@@ -87,9 +118,14 @@ MODULES = [
     *[Row(f"baccmod.{name}", "module", SAME) for name in (
         "base_acceptance_map_creator", "radial_acceptance_map_creator",
         "grid3d_acceptance_map_creator", "bkg_collection", "exception", "logging", "toolbox")],
-    Row("baccmod.modeling", "module", ISSUE_8, "0.4.1: 2D functions of the fitted 3D model"),
-    Row("baccmod.fit_acceptance_map_creator", "module", ISSUE_8, _FIT),
-    Row("baccmod.fitting", "module", ISSUE_8, "Poisson fitter of the fitted models"),
+    Row("baccmod.modeling", "module", DIFFERS,
+        f"0.4.1's 2D functions of method='fit': {_PSI}; log_factorial and log_poisson refuse "
+        "counts that are not whole / expectations <= 0 where counts were seen"),
+    Row("baccmod.fit_acceptance_map_creator", "module", SAME),
+    Row("baccmod.fitting", "module", DIFFERS,
+        "poisson_fitter: migrad then hesse (BAccMod: simplex then migrad); log_poisson "
+        "refuses expectations <= 0 where counts were seen (BAccMod: replaced by the "
+        "smallest float, with a warning); also the fits of the creators"),
     Row("baccmod.model", "module", SAME, "astropy models of the fitted models"),
 ]
 
@@ -97,12 +133,13 @@ NAMES = [
     *[Row(f"baccmod.{name}", "class", SAME) for name in (
         "BaseAcceptanceMapCreator", "RadialAcceptanceMapCreator", "Grid3DAcceptanceMapCreator",
         "BackgroundCollectionZenith", "BackgroundCollectionZenithSplitAzimuth")],
-    Row("baccmod.FitAcceptanceMapCreator", "class", ISSUE_8, _FIT),
+    Row("baccmod.FitAcceptanceMapCreator", "class", DIFFERS, _RATE_MODEL,
+        parameters=FIT_CREATOR_PARAMETERS),
     Row(BASE, "class", DIFFERS,
         "abstract base of the creators (isinstance holds); its constructor takes the "
         "creators' arguments, not BAccMod's max_offset and spatial_resolution"),
     Row(RADIAL, "class", SAME, parameters=CREATOR_PARAMETERS),
-    Row(GRID3D, "class", SAME, parameters=CREATOR_PARAMETERS),
+    Row(GRID3D, "class", SAME, parameters=CREATOR_PARAMETERS + FIT_METHOD_PARAMETERS),
     Row(COLLECTION, "class", DIFFERS,
         "abstract class both collections are registered with (isinstance holds); it has no "
         "constructor arguments or methods of its own"),
@@ -148,7 +185,10 @@ NAMES = [
         parameters=(Param("a"), Param("axis"), Param("relative_threshold"))),
 ]
 
-OPTIONS = [Row(f"{GRID3D}({name})", "option", ISSUE_8, _FIT) for name in ISSUE_8_OPTIONS] + [
+OPTIONS = [Row(f"{GRID3D}({name})", "option", SAME) for name in ("method", "fit_seeds")] + [
+    Row(f"{GRID3D}(fit_fnc)", "option", DIFFERS,
+        f"{_PSI}; x is fov_lon and y fov_lat"),
+    Row(f"{GRID3D}(fit_bounds)", "option", DIFFERS, _PSI)] + [
     Row(f"{BASE}({name})", "option", SAME) for name in DYNAMIC_OPTIONS] + [
     Row(f"{BASE}(max_offset)", "option", OMITTED,
         "argument of BAccMod's base class, computed by its creators from offset_axis"),
@@ -164,7 +204,9 @@ MEMBERS = [
         parameters=(Param("off_observations"), Param("zenith_binning", False))),
     Row(f"{BASE}.create_acceptance_map_per_observation", "method", SAME,
         parameters=PER_OBSERVATION_PARAMETERS),
-    Row(f"{GRID3D}.fit_background", "method", ISSUE_8, _FIT),
+    Row(f"{GRID3D}.fit_background", "method", OMITTED,
+        "0.4.1's step of create_model fitting one energy bin of its sky maps (gone in "
+        "BAccMod's head): method='fit' or FitAcceptanceMapCreator fit whole cubes"),
     Row(f"{BASE}.erfa_astrom_interpolation_interval", "attribute", OMITTED,
         "baccmod computes the astrometry once per run and turns the Earth per event; there "
         "is no ERFA interpolation interval"),
@@ -189,8 +231,11 @@ MEMBERS = [
     Row(f"{GRID3D}.map_bins", "attribute", OMITTED,
         "BAccMod's histogram edges rounded to 1e-3 deg; baccmod bins on the exact edges"),
     *[Row(f"{BASE}.{name}", "attribute", SAME) for name in DYNAMIC_OPTIONS],
-    *[Row(f"{GRID3D}.{name}", "attribute", ISSUE_8, _FIT)
-      for name in ("method", "fit_fnc", "fit_seeds", "fit_bounds", "sq_rel_residuals")],
+    *[Row(f"{GRID3D}.{name}", "attribute", SAME)
+      for name in ("method", "fit_fnc", "fit_seeds", "fit_bounds")],
+    Row(f"{GRID3D}.sq_rel_residuals", "attribute", DIFFERS,
+        "always filled, over the bins with exposure, no entry for a piece without counts "
+        "(BAccMod: at log level INFO or lower, NaN for such a piece); of the last model only"),
 
     Row(f"{COLLECTION}.get_interpolated_model", "method", SAME),
     Row(f"{COLLECTION}.generate_interpolation_function", "method", SAME),

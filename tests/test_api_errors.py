@@ -96,11 +96,17 @@ def test_zero_livetime_and_gti_outside_events(creator):
             [make_observation(5, event_offset_s=5000.0)])
 
 
-@pytest.mark.parametrize("option, value", [("method", "fit"),
-                                           ("fit_fnc", "gaussian")])
-def test_options_of_later_features_are_refused_by_name(option, value):
-    with pytest.raises(NotImplementedError, match=option):
-        Grid3DAcceptanceMapCreator(ENERGY, OFFSET, **{option: value})
+@pytest.mark.parametrize("options, error, message", [
+    ({"method": "fitted"}, BaccmodValueError, "method must be one of"),
+    ({"method": "fit", "fit_fnc": "gaussian"}, BaccmodValueError, "fit_fnc 'gaussian'"),
+    ({"method": "fit", "fit_fnc": 3}, BaccmodTypeError, "fit_fnc must be"),
+    ({"method": "fit", "fit_seeds": {"x_centre": 0.0}}, BaccmodValueError,
+     r"fit_seeds/fit_bounds name unknown parameters \['x_centre'\]"),
+    ({"method": "fit", "fit_bounds": {"width": (2, 3)}}, BaccmodValueError,
+     "'width'.*outside its bounds")])
+def test_bad_fit_options_are_refused_by_the_constructor(options, error, message):
+    with pytest.raises(error, match=message):
+        Grid3DAcceptanceMapCreator(ENERGY, OFFSET, **options)
 
 
 def test_errors_are_value_or_type_errors():

@@ -305,7 +305,8 @@ def scale_normalisation(model_function, parameters, names, counts, exposure, mas
     """Seeds whose normalisation parameters make the model predict the observed counts.
 
     The parameters ``names`` are multiplied by one factor, ``sum(counts) / sum(mu)`` over the
-    masked bins, which is exact when the model is proportional to them jointly.
+    masked bins, which is exact when the model is proportional to them jointly. A scaled
+    value outside its bounds raises :class:`~baccmod.errors.BaccmodValueError`.
 
     Parameters
     ----------
@@ -342,8 +343,21 @@ def scale_normalisation(model_function, parameters, names, counts, exposure, mas
     if relative_bounds is not None:
         bounds = np.outer(values[scaled], relative_bounds)
         lower[scaled], upper[scaled] = bounds.min(axis=1), bounds.max(axis=1)
-    values = np.clip(values, lower, upper)
+    _check_scaled_within_bounds(parameters.names, scaled, values, lower, upper, label)
     return replace(parameters, values=values, lower=lower, upper=upper)
+
+
+def _check_scaled_within_bounds(names, scaled, values, lower, upper, label):
+    """Refuse a normalisation whose count-scaled seed is outside its bounds: the fit would
+    stop on the bound far from the data (e.g. bounds meant for another unit)."""
+    for i in scaled:
+        if not lower[i] <= values[i] <= upper[i]:
+            raise BaccmodValueError(
+                f"{label}: the normalisation parameter {names[i]!r} that makes the model "
+                f"predict the observed counts is {values[i]:.4g}, outside its bounds "
+                f"({lower[i]:.4g}, {upper[i]:.4g}). The model's value is what multiplies the "
+                "exposure into expected counts (a rate in s-1 MeV-1 sr-1 for a background "
+                "model); give bounds on that scale, or only a sign, e.g. (0, None).")
 
 
 def fit_poisson(model_function, parameters, counts, exposure, mask=None, maxiter=1000,

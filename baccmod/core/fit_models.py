@@ -292,8 +292,9 @@ def legacy_rate_model(fit_fnc="gaussian2d", fit_seeds=None, fit_bounds=None):
     Parameters
     ----------
     fit_fnc : str or callable
-        A name of :data:`LEGACY_FIT_FUNCTIONS`, or ``f(x, y, size, ...)`` giving counts per
-        bin on the grid (x, y) (deg) with ``size`` its total (then fitted numerically).
+        A name of :data:`LEGACY_FIT_FUNCTIONS` (or one of those functions), or
+        ``f(x, y, size, ...)`` giving counts per bin on the grid (x, y) (deg) with ``size``
+        its total (then fitted numerically).
     fit_seeds : dict, optional
         Seeds by parameter name, over the defaults of a named function; required for every
         parameter of a callable but ``size``. ``size`` is always seeded from the counts.
@@ -333,6 +334,10 @@ def _legacy_function(fit_fnc):
     if not callable(fit_fnc):
         raise BaccmodTypeError(f"fit_fnc must be a name of {sorted(LEGACY_FIT_FUNCTIONS)} or "
                                f"a callable f(x, y, size, ...), not {type(fit_fnc).__name__}.")
+    for entry in LEGACY_FIT_FUNCTIONS.values():
+        # a built-in function itself, or wrapped (baccmod.modeling's): as by its name
+        if getattr(fit_fnc, "__wrapped__", fit_fnc) is entry[0]:
+            return entry
     return fit_fnc, None, {}, {}
 
 

@@ -260,6 +260,18 @@ def test_normalisation_is_scaled_to_the_counts_and_bounded_around_them():
     assert np.all(seeds.values[1:] == model.parameters.values[1:])
 
 
+def test_a_count_scaled_normalisation_outside_its_bounds_is_refused_naming_it():
+    exposure = np.full(LON.shape, 3e9)
+    parameters = FitParameters.from_dicts(SPATIAL_SEEDS, {"amplitude": (0.5, None)})
+    rate = spatial_model().at(LON, LAT)[0]
+    counts = np.random.default_rng(1).poisson(rate(np.array(list(SPATIAL.values())))
+                                              * exposure)
+    with pytest.raises(BaccmodValueError, match="energy bin 2: .*'amplitude'.*is 3.0[0-9]*e-07, "
+                                                r"outside its bounds \(0.5, inf\)"):
+        scale_normalisation(rate, parameters, ["amplitude"], counts, exposure, exposure > 0,
+                            label="energy bin 2")
+
+
 # --- failures ----------------------------------------------------------------------------
 
 def non_converging_fit(on_failure):
