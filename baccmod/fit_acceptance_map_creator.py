@@ -1,7 +1,7 @@
 """BAccMod's ``FitAcceptanceMapCreator``: a 3D background model (``Background3D``,
 AltAz-aligned) fitted with an astropy model.
 
-The model's value is the background rate (s-1 MeV-1 sr-1) at a bin's centre: energy in TeV
+The model's value is the background rate (s-1 TeV-1 sr-1, as in BAccMod) at a bin's centre: energy in TeV
 at the log centre of the computation energy bin, fov_lon and fov_lat in deg. Its number of
 inputs chooses the fit (see :mod:`baccmod.fitting`): 1 = a spectral fit per spatial bin,
 2 = a spatial fit per computation energy bin, 3 = one global fit.

@@ -6,10 +6,11 @@ dynamic one when it applies) and gets ``(rate, rate_error, CubeFit)``; the rate 
 interpolated onto the model's energy axis as a counted rate is. Two fits are made here:
 
 - :class:`ModelFit` (``FitAcceptanceMapCreator``): an astropy model whose value at a bin
-  centre is the rate (s-1 MeV-1 sr-1; inputs energy in TeV at the bin's log centre, fov_lon
-  and fov_lat in deg): expected counts = model x exposure (livetime x dE x dOmega x
-  unexcluded fraction, s MeV sr). Its number of inputs chooses the fit: 1 = a spectral fit per
-  spatial bin, 2 = a spatial fit per energy bin, 3 = one global fit
+  centre is the rate in s-1 TeV-1 sr-1 (BAccMod's scale, so its seeds and bounds carry over;
+  inputs energy in TeV at the bin's log centre, fov_lon and fov_lat in deg): expected counts
+  = model x exposure (livetime x dE x dOmega x unexcluded fraction, s TeV sr); the model's
+  data are then converted to s-1 MeV-1 sr-1. Its number of inputs chooses the fit: 1 = a
+  spectral fit per spatial bin, 2 = a spatial fit per energy bin, 3 = one global fit
   (:func:`baccmod.core.fit.fit_cube`).
 - :class:`LegacyFit` (``Grid3DAcceptanceMapCreator(method="fit")``, BAccMod 0.4.1): a 2D
   function giving counts per FoV bin, fitted per energy bin with the unexcluded fraction as
@@ -69,9 +70,10 @@ class ModelFit:
 
     def __call__(self, cube, geometry, context="model"):
         lon, lat = grid_centres(geometry)
-        fit = fit_cube(self.model, cube.counts, cube.exposure, cube.energy_edges, lon, lat,
-                       self.maxiter, "warn", f"{context}: ", cube.fill_geometry)
-        return fit.rate, fit.rate_error, fit
+        # the model is a rate per TeV (BAccMod's scale for its seeds and bounds)
+        fit = fit_cube(self.model, cube.counts, cube.exposure / TEV_TO_MEV, cube.energy_edges,
+                       lon, lat, self.maxiter, "warn", f"{context}: ", cube.fill_geometry)
+        return fit.rate / TEV_TO_MEV, fit.rate_error / TEV_TO_MEV, fit
 
 
 class LegacyFit:

@@ -2,7 +2,7 @@
 
 - :class:`CustomModels` turns a Python function into an astropy ``FittableModel``: the
   arguments without defaults are its inputs, those with defaults its parameters.
-- Ready models for IACT backgrounds (rates in s-1 MeV-1 sr-1, energy in TeV, fov_lon and
+- Ready models for IACT backgrounds (rates in s-1 TeV-1 sr-1, energy in TeV, fov_lon and
   fov_lat in deg), built on the functions of :mod:`baccmod.core.fit_models` with analytic
   derivatives: :class:`PowerLawCutOffsEnergy` (1 input), :class:`Gaussian2DLinearGradientsSpatial`
   (2), :class:`PowerLawEnergyxGaussian2DSpatial` (3), :class:`PLCutOffsEnergyxGaussGradSpatial`

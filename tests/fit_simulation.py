@@ -44,16 +44,16 @@ def bin_centres(energy_axis=ENERGY):
 
 
 def bin_exposure_per_run():
-    """livetime x dE x dOmega of each bin for one run without exclusion, s MeV sr."""
+    """livetime x dE x dOmega of each bin for one run without exclusion, s TeV sr."""
     lon, lat = fov_axes()
     solid_angle = np.outer(np.diff(lon.edges.to_value("rad")),
                            np.diff(np.sin(lat.edges.to_value("rad"))))
-    de = ENERGY.bin_width.to_value("MeV")[:, None, None]
+    de = ENERGY.bin_width.to_value("TeV")[:, None, None]
     return DURATION.to_value("s") * de * solid_angle
 
 
 def truth_model():
-    """The truth as the ready astropy model (amplitude in s-1 MeV-1 sr-1)."""
+    """The truth as the ready astropy model (a rate in s-1 TeV-1 sr-1, the fit's scale)."""
     shape = PowerLawEnergyxGaussian2DSpatial(amplitude=1.0, **TRUTH)
     expected_per_run = np.sum(shape(*bin_centres()) * bin_exposure_per_run())
     return PowerLawEnergyxGaussian2DSpatial(
@@ -62,7 +62,8 @@ def truth_model():
 
 def truth_rate(energy_axis=ENERGY):
     """The truth at the bin centres of ``energy_axis`` x the FoV grid, s-1 MeV-1 sr-1."""
-    return truth_model()(*bin_centres(energy_axis))
+    return truth_model()(*bin_centres(energy_axis)) * u.Unit("s-1 TeV-1 sr-1").to(
+        "s-1 MeV-1 sr-1")
 
 
 def truth_background():
