@@ -249,8 +249,9 @@ def run_case(args, result):
     output = method(observations, **case.call_options)
     result["t_create_s"] = time.perf_counter() - t0
     result["peak_rss_after_create_mib"] = peak_rss_mib()
-    if getattr(creator, "dynamic_energy_axis", False) and hasattr(creator, "base_energy_axis_computation"):
-        # ours exposes the merged axis it used (BAccMod 0.4.1 does not keep it)
+    # ours exposes the merged axis it used (BAccMod 0.4.1 does not keep it)
+    if getattr(creator, "dynamic_energy_axis", False) and hasattr(
+            creator, "base_energy_axis_computation"):
         result["energy_edges_computation_tev"] = [
             float(e) for e in creator.energy_axis_computation.edges.to_value("TeV")]
     # the same call again on a new creator: the steady cost per model, without the one-time
