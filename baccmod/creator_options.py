@@ -73,7 +73,7 @@ def checked_options(options, regular_offset_axis):
         low=0.0)
     o["dynamic_energy_axis_maximum_wideness_bin"] = check_number(
         o["dynamic_energy_axis_maximum_wideness_bin"],
-        "dynamic_energy_axis_maximum_wideness_bin", low=0.0, high=np.inf, high_open=False)
+        "dynamic_energy_axis_maximum_wideness_bin", low=0.0)
     BackgroundCollectionZenith(**collection_settings(o))  # the collections check their own
     _check_work_limits(o)
     return o

@@ -27,8 +27,8 @@ OVERSAMPLE_MAP = 5
 # Named computation energy axes: a list of (lo, hi, log bins) pieces, in TeV.
 ENERGY_COMPUTATION_AXES = {
     "irregular": [(0.1, 1.0, 5), (1.0, 10.0, 2)],
+    "dense": [(0.1, 10.0, 40)],  # 20 bins per decade, BAccMod's tests' dense axis
 }
-
 
 
 def quantity(value, unit):
@@ -36,9 +36,19 @@ def quantity(value, unit):
     return {"value": value, "unit": unit}
 
 
+def astropy_model(name, values=None, bounds=None, fixed=(), tied=None):
+    """An astropy model option as plain data (the worker builds it): ``name`` a class of
+    ``astropy.modeling.models``; ``values`` parameter values; ``bounds`` {parameter:
+    [low, high]} (None for an open end); ``fixed`` parameter names; ``tied`` {parameter:
+    other}: the parameter follows the other's value."""
+    return {"astropy_model": name, "values": values or {}, "bounds": bounds or {},
+            "fixed": list(fixed), "tied": tied or {}}
+
+
 CREATORS = {
     "radial": "RadialAcceptanceMapCreator",
     "grid3d": "Grid3DAcceptanceMapCreator",
+    "fit": "FitAcceptanceMapCreator",
 }
 
 
@@ -50,7 +60,8 @@ class Case:
     or None. options: extra constructor keyword arguments (JSON values; ``oversample_map``
     here replaces ``OVERSAMPLE_MAP``). call: the creator method called with the observations;
     call_options: its extra keyword arguments. repeat: time the call a second time.
-    exclusion: exclude the circle around PKS 2155-304.
+    exclusion: exclude the circle around PKS 2155-304. in_baccmod: BAccMod 0.4.1 has what
+    the case calls (False: the case runs on ours only, even with ``--baccmod``).
     """
     name: str
     creator: str
@@ -61,6 +72,7 @@ class Case:
     description: str = ""
     repeat: bool = True
     exclusion: bool = True
+    in_baccmod: bool = True
 
 
 # ``create_model`` is the creation call both packages have: BAccMod 0.4.1 has no
@@ -115,6 +127,41 @@ CASES += [
     Case("grid3d_zenith_interpolated_norm", "grid3d", options=ZENITH_BINNING, call=PER_RUN,
          call_options={**INTERPOLATED, "runwise_normalisation": True},
          description="per run: interpolated in cos zenith, normalised run by run"),
+]
+
+# Issue 8: the dynamic energy axis and fitted 3D models, with the options of BAccMod's own
+# tests. FitAcceptanceMapCreator (BAccMod's development head) is not in BAccMod 0.4.1.
+DYNAMIC = {"dynamic_energy_axis": True}
+SPATIAL_GAUSSIAN = astropy_model(
+    "Gaussian2D", values={"x_mean": 0, "y_mean": 0, "x_stddev": 1, "y_stddev": 1, "theta": 0},
+    bounds={"amplitude": [0.5, None], "x_mean": [-1, 1], "y_mean": [-1, 1],
+            "x_stddev": [0.01, 5], "y_stddev": [0.01, 5]},
+    fixed=["theta"], tied={"y_stddev": "x_stddev"})
+CASES += [
+    Case("radial_dynamic", "radial", energy_computation="dense",
+         options={**DYNAMIC, "dynamic_energy_axis_target_statistics": 500},
+         description="Background2D on a dynamic axis merged from 20 bins per decade"),
+    Case("grid3d_dynamic", "grid3d", energy_computation="dense",
+         options={**DYNAMIC, "dynamic_energy_axis_target_statistics": 100},
+         description="Background3D on a dynamic axis merged from 20 bins per decade"),
+    Case("grid3d_fit_gaussian2d", "grid3d", options={"method": "fit", "fit_fnc": "gaussian2d"},
+         description="Background3D fitted per energy bin with BAccMod 0.4.1's gaussian2d"),
+    Case("grid3d_fit_bilinear_gaussian2d", "grid3d",
+         options={"method": "fit", "fit_fnc": "bilinear_gaussian2d"},
+         description="Background3D fitted per energy bin with bilinear_gaussian2d"),
+    Case("grid3d_dynamic_fit_gaussian2d", "grid3d", energy_computation="dense",
+         options={**DYNAMIC, "dynamic_energy_axis_target_statistics": 100, "method": "fit",
+                  "fit_fnc": "gaussian2d"},
+         description="gaussian2d fitted per bin of the dynamic axis"),
+    Case("fit_spatial_gaussian2d", "fit",
+         options={"model_to_fit": SPATIAL_GAUSSIAN,
+                  "list_name_normalisation_parameter": ["amplitude"]},
+         in_baccmod=False, description="FitAcceptanceMapCreator: a bounded astropy "
+                                       "Gaussian2D fitted per energy bin (ours only)"),
+    Case("fit_spatial_gaussian2d_dynamic", "fit", energy_computation="dense",
+         options={**DYNAMIC, "dynamic_energy_axis_target_statistics": 100},
+         in_baccmod=False, description="FitAcceptanceMapCreator with its default model on "
+                                       "the dynamic axis (ours only)"),
 ]
 
 # Convergence in oversample_map (convergence.py, not part of run.py's cases): the stacked

@@ -90,7 +90,14 @@ def cases_table(cases):
 
 def _notes(cases):
     notes = []
+    with_baccmod = any(entry.get("baccmod") for entry in cases.values())
     for name, entry in cases.items():
+        if with_baccmod and "baccmod" not in entry:
+            notes.append(f"- {name}: ours only (BAccMod 0.4.1 has no such call)")
+        edges = (entry.get("ours") or {}).get("energy_edges_computation_tev")
+        if edges is not None:
+            notes.append(f"- {name}: our computation axis {len(edges) - 1} bins, edges "
+                         + ", ".join(f"{e:.3g}" for e in edges) + " TeV")
         for side in ("ours", "baccmod"):
             result = entry.get(side)
             if result and result.get("error"):

@@ -140,11 +140,30 @@ def import_creator(case):
 
 
 def option_values(options):
-    """The case's options with ``cases.quantity`` dicts made astropy Quantities."""
+    """The case's options with ``cases.quantity`` dicts made astropy Quantities and
+    ``cases.astropy_model`` dicts astropy models."""
     import astropy.units as u
-    return {name: u.Quantity(value["value"], value["unit"])
-            if isinstance(value, dict) and set(value) == {"value", "unit"} else value
-            for name, value in options.items()}
+    values = {}
+    for name, value in options.items():
+        if isinstance(value, dict) and set(value) == {"value", "unit"}:
+            value = u.Quantity(value["value"], value["unit"])
+        elif isinstance(value, dict) and "astropy_model" in value:
+            value = astropy_model(value)
+        values[name] = value
+    return values
+
+
+def astropy_model(spec):
+    """A fresh astropy model from its ``cases.astropy_model`` description."""
+    from astropy.modeling import models
+    model = getattr(models, spec["astropy_model"])(**spec["values"])
+    for name, bounds in spec["bounds"].items():
+        getattr(model, name).bounds = tuple(bounds)
+    for name in spec["fixed"]:
+        getattr(model, name).fixed = True
+    for name, other in spec["tied"].items():
+        getattr(model, name).tied = lambda m, other=other: getattr(m, other).value
+    return model
 
 
 def build_creator(case):
@@ -230,6 +249,11 @@ def run_case(args, result):
     output = method(observations, **case.call_options)
     result["t_create_s"] = time.perf_counter() - t0
     result["peak_rss_after_create_mib"] = peak_rss_mib()
+    # ours exposes the merged axis it used (BAccMod 0.4.1 does not keep it)
+    if getattr(creator, "dynamic_energy_axis", False) and hasattr(
+            creator, "base_energy_axis_computation"):
+        result["energy_edges_computation_tev"] = [
+            float(e) for e in creator.energy_axis_computation.edges.to_value("TeV")]
     # the same call again on a new creator: the steady cost per model, without the one-time
     # costs of a process (astropy's IERS tables, numba's cache load) that the first call pays
     if case.repeat:

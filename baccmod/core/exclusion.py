@@ -20,6 +20,9 @@ from .fov import angular_separation, fov_radec_to_sky
 #: Sub-pixels mapped to the sky at once in the 3D integration: bounds its memory (~40 MB)
 #: whatever ``oversample``.
 SUB_PIXEL_BLOCK = 1 << 18
+#: Relative rounding error tolerated on summed time weights (a sum of n normalised weights
+#: is 1 within ~n x 1e-16).
+WEIGHT_SUM_RTOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -266,7 +269,10 @@ def _block_unexcluded(sub_lon_edges, sub_lat_edges, areas, pointing, nodes):
                                                 np.arcsin(np.clip(s_lat, -1.0, 1.0)), *pointing)
             excluded_time[idx] += weight * excluded_mask(sky_lon, sky_lat, offset[idx], areas,
                                                          *pointing)
-    return (1.0 - excluded_time).reshape(grid_lon.shape), offset.reshape(grid_lon.shape)
+    # time weights summing to 1 - 1e-16 must not leave a sub-pixel excluded all the time a
+    # residue of exposure (a stray event there would make a rate 1e16 times too high)
+    unexcluded = np.where(excluded_time >= 1.0 - WEIGHT_SUM_RTOL, 0.0, 1.0 - excluded_time)
+    return unexcluded.reshape(grid_lon.shape), offset.reshape(grid_lon.shape)
 
 
 def _subdivide(edges, oversample):

@@ -130,3 +130,16 @@ def test_the_sub_cell_counts_are_the_points_tested():
     edges = grid_edges(n=6)
     grid_unexcluded_fraction(edges, edges, 5, [area], LON0, LAT0, IDENTITY, [1.0])
     assert sum(tested) == grid_sub_pixel_count(edges, edges, 5) == (6 * 5) ** 2
+
+
+def test_a_bin_excluded_at_every_time_node_has_no_exposure_left():
+    """Time weights that do not sum exactly to 1 must not leave a rounding residue: a bin
+    excluded all the time with a fraction of ~1e-16 would turn a stray event into a rate
+    1e16 times too high."""
+    edges = grid_edges()
+    n_nodes = 10
+    fraction = grid_unexcluded_fraction(edges, edges, 5, [half_plane_west()], LON0, LAT0,
+                                        np.repeat(IDENTITY, n_nodes, axis=0),
+                                        np.full(n_nodes, 0.1))
+    assert np.all(fraction[5:, :] == 0.0)
+    assert np.all(fraction[:5, :] == 1.0)
