@@ -12,7 +12,7 @@ from astropy.time import Time
 from gammapy.irf import Background2D, Background3D, FoVAlignment
 from gammapy.maps import MapAxis
 
-from api_table import (BASE, DIFFERS, GRID3D, ISSUE_8, ISSUE_8_OPTIONS, OMITTED, RADIAL,
+from api_table import (DIFFERS, GRID3D, ISSUE_8, ISSUE_8_OPTIONS, OMITTED, RADIAL,
                        REQUIRED, ROWS, SAME, SPLIT, SUBCLASSES, ZENITH)
 from observations import HESS, START, make_observation
 

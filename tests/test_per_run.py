@@ -10,8 +10,7 @@ from astropy.coordinates import AltAz
 from baccmod import RadialAcceptanceMapCreator
 from baccmod.collection import BackgroundCollectionZenith
 from simulation import SITE
-from zenith_simulation import (DURATION, ENERGY, OFFSET, base_background, mean_cos_zenith,
-                               pointings_and_starts, simulate)
+from zenith_simulation import DURATION, ENERGY, OFFSET, base_background, simulate
 
 THRESHOLD = 3600.0
 
