@@ -1,6 +1,9 @@
-"""Per-event histogramming of counts cubes (numba kernels).
+"""Per-event histogramming of counts cubes.
 
-Bins are half-open ``[edge_i, edge_i+1)``; events outside the edges are not counted.
+Bins are half-open ``[edge_i, edge_i+1)``; events outside the edges (or NaN) are not counted.
+The (energy, fov_lon, fov_lat) cube of 3D models is filled by a numba kernel; the (energy,
+offset) cube of radial models by vectorised numpy, so that a radial model never pays numba's
+start-up in a new process (0.2-0.5 s, more than histogramming a hundred runs).
 """
 import numpy as np
 from numba import njit
@@ -14,17 +17,13 @@ def _bin_index(value, edges):
     return np.searchsorted(edges, value, side="right") - 1
 
 
-@njit(cache=True)
 def _histogram_2d(x, y, x_edges, y_edges, keep):
-    counts = np.zeros((x_edges.size - 1, y_edges.size - 1))
-    for i in range(x.size):
-        if not keep[i]:
-            continue
-        ix = _bin_index(x[i], x_edges)
-        iy = _bin_index(y[i], y_edges)
-        if ix >= 0 and iy >= 0:
-            counts[ix, iy] += 1.0
-    return counts
+    """The half-open 2D histogram of :func:`_bin_index`'s rule, in numpy."""
+    n_x, n_y = x_edges.size - 1, y_edges.size - 1
+    use = keep & (x >= x_edges[0]) & (x < x_edges[-1]) & (y >= y_edges[0]) & (y < y_edges[-1])
+    ix = np.searchsorted(x_edges, x[use], side="right") - 1
+    iy = np.searchsorted(y_edges, y[use], side="right") - 1
+    return np.bincount(ix * n_y + iy, minlength=n_x * n_y).reshape(n_x, n_y).astype(float)
 
 
 @njit(cache=True)
