@@ -3,10 +3,15 @@
 - :class:`CustomModels` turns a Python function into an astropy ``FittableModel``: the
   arguments without defaults are its inputs, those with defaults its parameters.
 - Ready models for IACT backgrounds (rates in s-1 TeV-1 sr-1, energy in TeV, fov_lon and
-  fov_lat in deg), built on the functions of :mod:`baccmod.core.fit_models` with analytic
-  derivatives: :class:`PowerLawCutOffsEnergy` (1 input), :class:`Gaussian2DLinearGradientsSpatial`
+  fov_lat in deg) with BAccMod's names, parameters and defaults, built on the functions of
+  :mod:`baccmod.core.fit_models` with analytic derivatives: :class:`PowerLaw2CutOffsEnergy`
+  (also named :class:`PowerLawCutOffsEnergy`; 1 input), :class:`Gaussian2DLinearGradientsSpatial`
   (2), :class:`PowerLawEnergyxGaussian2DSpatial` (3), :class:`PLCutOffsEnergyxGaussGradSpatial`
-  (3).
+  (3), and their functions (:func:`powerlaw_inv_super_exp_cutoff_exp_cutoff`,
+  :func:`bilinear_gradient`, :func:`gaussian2d_bilinear_gradient`,
+  :func:`powerlawenergy_gaussian2dspatial`, :func:`plcutoffsenergy_gaussgradspatial`). Unlike
+  BAccMod's, the ready models fix their reference energy (``eref``, ``x_0``: degenerate with
+  ``amplitude``) and bound widths and cut-offs to positive values (``fixed``/``bounds`` undo it).
 - :func:`rate_model` translates any astropy model (its ``bounds``, ``fixed`` and ``tied``)
   into the :class:`~baccmod.core.fit.RateModel` the core fits.
 
@@ -27,46 +32,64 @@ from .errors import BaccmodTypeError, BaccmodValueError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CustomModels", "PowerLawCutOffsEnergy", "Gaussian2DLinearGradientsSpatial",
-           "PowerLawEnergyxGaussian2DSpatial", "PLCutOffsEnergyxGaussGradSpatial",
-           "rate_model"]
+__all__ = ["CustomModels", "powerlaw_inv_super_exp_cutoff_exp_cutoff", "bilinear_gradient",
+           "gaussian2d_bilinear_gradient", "powerlawenergy_gaussian2dspatial",
+           "plcutoffsenergy_gaussgradspatial", "PowerLaw2CutOffsEnergy", "PowerLawCutOffsEnergy",
+           "Gaussian2DLinearGradientsSpatial", "PowerLawEnergyxGaussian2DSpatial",
+           "PLCutOffsEnergyxGaussGradSpatial", "rate_model"]
 
 
 class CustomModels(FittableModel):
     """An astropy ``FittableModel`` made from a Python function.
 
-    ``CustomModels(function, **parameter_values)`` returns a model instance;
-    ``CustomModels.model_class(function)`` the model class (for a named, reusable model).
+    ``CustomModels(fnc, **parameter_values)`` returns a model instance;
+    ``CustomModels.model_class(fnc)`` the model class (for a named, reusable model). As in
+    BAccMod, a subclass may also name its function in its constructor::
+
+        class MyModel(CustomModels):
+            def __init__(self):
+                super().__init__(fnc=my_function)
 
     Parameters
     ----------
-    function : callable
-        ``function(input_1, ..., parameter_1=default_1, ...)``: 1 to 3 inputs without defaults
+    fnc : callable
+        ``fnc(input_1, ..., parameter_1=default_1, ...)``: 1 to 3 inputs without defaults
         (ordered (energy), (fov_lon, fov_lat) or (energy, fov_lon, fov_lat)), then at least one
         parameter with a numeric default. Vectorised over the inputs.
-    **parameter_values
-        Initial parameter values other than the defaults.
+    *parameter_values, **kwargs
+        Initial parameter values other than the defaults, and astropy's model options
+        (``bounds``, ``fixed``, ``tied``, ``name``...).
 
     Raises
     ------
     astropy.modeling.ModelDefinitionError
-        If ``function`` cannot define such a model.
+        If ``fnc`` cannot define such a model.
     """
 
     def __new__(cls, *args, **kwargs):
         if getattr(cls, "_from_function", False):
             return super().__new__(cls)
-        if not args:
+        fnc = kwargs.pop("fnc", args[0] if args else None)
+        if fnc is None:
+            if cls is not CustomModels:  # a subclass naming its function in __init__
+                return super().__new__(cls)
             raise ModelDefinitionError("CustomModels needs the function to turn into a model: "
-                                       "CustomModels(function).")
-        model = cls.model_class(args[0])(*args[1:], **kwargs)
+                                       "CustomModels(fnc).")
+        model = cls.model_class(fnc)(*args[1:] if args else (), **kwargs)
         model._initialised = True
         return model
 
-    def __init__(self, *args, **kwargs):
-        if not self.__dict__.pop("_initialised", False):
-            super().__init__(*args, **kwargs)
-            self.inputs = self._input_names
+    def __init__(self, fnc, *parameter_values, **kwargs):
+        if self.__dict__.pop("_initialised", False):
+            return
+        # a subclass's __init__ naming its function: become that function's model
+        self.__class__ = type(self).model_class(fnc, name=type(self).__name__)
+        self.__init__(*parameter_values, **kwargs)
+
+    def evaluate(self, *args, **kwargs):
+        """The function's value (defined by the classes made from a function)."""
+        raise NotImplementedError("CustomModels evaluates nothing itself: make the model with "
+                                  "CustomModels(fnc) or a subclass naming fnc.")
 
     @classmethod
     def model_class(cls, function, fit_deriv=None, name=None, doc=None, bounds=None,
@@ -93,6 +116,7 @@ class CustomModels(FittableModel):
             raise ModelDefinitionError(f"{_describe(function)}: {error}") from error
         name = name or base.__name__
         members = {"_from_function": True, "_input_names": tuple(inputs),
+                   "__init__": _init_function_model, "evaluate": vars(base)["evaluate"],
                    "__doc__": doc or base.__doc__,
                    "__module__": getattr(function, "__module__", None) or base.__module__,
                    "__qualname__": name}
@@ -103,6 +127,14 @@ class CustomModels(FittableModel):
                 parameter, default=getattr(base, parameter).default,
                 bounds=(bounds or {}).get(parameter), fixed=parameter in fixed)
         return type(name, (cls, base), members)
+
+
+def _init_function_model(self, *parameter_values, **kwargs):
+    """``__init__`` of the classes of :meth:`CustomModels.model_class`."""
+    if self.__dict__.pop("_initialised", False):  # made by CustomModels(fnc, ...)
+        return
+    super(CustomModels, self).__init__(*parameter_values, **kwargs)
+    self.inputs = self._input_names
 
 
 def _describe(function):
@@ -144,11 +176,98 @@ def _check_model_function(function):
     return inputs
 
 
+# --- Ready model functions: BAccMod's names, parameters, order and defaults ------------------
+# Each calls the core function of :mod:`baccmod.core.fit_models` with its parameters in the
+# core's order; the analytic derivatives are the core's with their rows put back in this order.
+
+def powerlaw_inv_super_exp_cutoff_exp_cutoff(e, amplitude=1.0, index=2.0, eref=1.0, b=2,
+                                             ecl=0.1, ech=100.0):
+    """Power law with a low-energy super-exponential and a high-energy exponential cut-off:
+    ``amplitude (e / eref)^-index exp(-(ecl / e)^b) exp(-e / ech)``.
+
+    Parameters
+    ----------
+    e : ndarray
+        Energy, TeV.
+    amplitude : float
+        Rate at ``eref`` without the cut-offs, s-1 TeV-1 sr-1.
+    index : float
+        Spectral index.
+    eref : float
+        Reference energy, TeV (degenerate with ``amplitude``).
+    b : float
+        Sharpness of the low-energy cut-off.
+    ecl, ech : float
+        Low- and high-energy cut-off energies, TeV.
+    """
+    return fit_models.powerlaw_cutoffs(e, amplitude, index, eref, ecl, b, ech)
+
+
+def bilinear_gradient(x, y, x_gradient=0, y_gradient=0):
+    """Linear gradients along two coordinates: ``(1 + x x_gradient) (1 + y y_gradient)``.
+
+    Parameters
+    ----------
+    x, y : ndarray
+        fov_lon and fov_lat, deg.
+    x_gradient, y_gradient : float
+        Relative change per deg of x / y, deg-1.
+    """
+    return fit_models.linear_gradients(x, y, x_gradient, y_gradient)
+
+
+def gaussian2d_bilinear_gradient(x, y, amplitude=1.0, x_mean=0.0, y_mean=0.0, x_stddev=1.0,
+                                 y_stddev=1.0, theta=0.0, x_gradient=0, y_gradient=0):
+    """Rotated 2D Gaussian (astropy's ``Gaussian2D``) times :func:`bilinear_gradient`: the
+    parameters of :func:`baccmod.core.fit_models.gaussian2d_gradients`, with x = fov_lon and
+    y = fov_lat (deg) and ``amplitude`` the Gaussian's peak rate in s-1 TeV-1 sr-1."""
+    return fit_models.gaussian2d_gradients(x, y, amplitude, x_mean, y_mean, x_stddev,
+                                           y_stddev, theta, x_gradient, y_gradient)
+
+
+def powerlawenergy_gaussian2dspatial(e, x, y, amplitude=1.0, x_0=1, alpha=2.0, x_mean=0.0,
+                                     y_mean=0.0, x_stddev=1.0, y_stddev=1.0, theta=0.0):
+    """Power law in energy times a rotated 2D Gaussian (peak 1) in space:
+    ``amplitude (e / x_0)^-alpha G(x, y)``.
+
+    ``amplitude`` is the rate at ``x_0`` (TeV, degenerate with ``amplitude``) at the
+    Gaussian's peak, s-1 TeV-1 sr-1; ``alpha`` the spectral index; the other parameters as
+    for :func:`gaussian2d_bilinear_gradient`.
+    """
+    return fit_models.powerlaw_gaussian2d(e, x, y, amplitude, alpha, x_0, x_mean, y_mean,
+                                          x_stddev, y_stddev, theta)
+
+
+def plcutoffsenergy_gaussgradspatial(e, x, y, amplitude=1.0, index=2.0, eref=1.0, b=2,
+                                     ecl=0.1, ech=100.0, x_mean=0.0, y_mean=0.0, x_stddev=1.0,
+                                     y_stddev=1.0, theta=0.0, x_gradient=0, y_gradient=0):
+    """:func:`powerlaw_inv_super_exp_cutoff_exp_cutoff` times
+    :func:`gaussian2d_bilinear_gradient` with one ``amplitude``: the rate (s-1 TeV-1 sr-1) at
+    ``eref`` at the Gaussian's peak without the cut-offs and gradients."""
+    return fit_models.powerlaw_cutoffs_gaussian2d_gradients(
+        e, x, y, amplitude, index, eref, ecl, b, ech, x_mean, y_mean, x_stddev, y_stddev,
+        theta, x_gradient, y_gradient)
+
+
+def _reordered_jacobian(core_jacobian, n_inputs, core_order):
+    """``core_jacobian`` called with BAccMod's parameter order; ``core_order[i]`` is the
+    position, in BAccMod's order, of the core's i-th parameter."""
+    rows = np.argsort(core_order)
+
+    def jacobian(*args):
+        parameters = args[n_inputs:]
+        return core_jacobian(*args[:n_inputs], *(parameters[i] for i in core_order))[rows]
+    return jacobian
+
+
+_SPECTRAL_ORDER = [0, 1, 2, 4, 3, 5]  # the core has ecl (low_cutoff) before b
+
 #: Default bounds of the ready models: positive widths and cut-offs, a sharpness that keeps
-#: the low cut-off smooth; ``e_ref`` is fixed (it is degenerate with ``amplitude``).
-_READY_BOUNDS = {"x_stddev": (1e-3, None), "y_stddev": (1e-3, None),
-                 "low_cutoff": (1e-6, None), "low_cutoff_index": (0.1, 20.0),
-                 "high_cutoff": (1e-6, None)}
+#: the low cut-off smooth. Reference energies are fixed: they are degenerate with
+#: ``amplitude`` (BAccMod leaves them free).
+_READY_BOUNDS = {"x_stddev": (1e-3, None), "y_stddev": (1e-3, None), "ecl": (1e-6, None),
+                 "b": (0.1, 20.0), "ech": (1e-6, None)}
+_READY_FIXED = ("eref", "x_0")
 
 
 def _ready_model(name, function, jacobian):
@@ -156,24 +275,24 @@ def _ready_model(name, function, jacobian):
     return CustomModels.model_class(
         function, jacobian, name, function.__doc__,
         bounds={k: v for k, v in _READY_BOUNDS.items() if k in names},
-        fixed=[k for k in ("e_ref",) if k in names])
+        fixed=[k for k in _READY_FIXED if k in names])
 
 
-PowerLawCutOffsEnergy = _ready_model(
-    "PowerLawCutOffsEnergy", fit_models.powerlaw_cutoffs,
-    fit_models.powerlaw_cutoffs_jacobian)
+PowerLaw2CutOffsEnergy = _ready_model(
+    "PowerLaw2CutOffsEnergy", powerlaw_inv_super_exp_cutoff_exp_cutoff,
+    _reordered_jacobian(fit_models.powerlaw_cutoffs_jacobian, 1, _SPECTRAL_ORDER))
+#: BAccMod's ``__all__`` spells it so (its module defines only ``PowerLaw2CutOffsEnergy``).
+PowerLawCutOffsEnergy = PowerLaw2CutOffsEnergy
 Gaussian2DLinearGradientsSpatial = _ready_model(
-    "Gaussian2DLinearGradientsSpatial", fit_models.gaussian2d_gradients,
+    "Gaussian2DLinearGradientsSpatial", gaussian2d_bilinear_gradient,
     fit_models.gaussian2d_gradients_jacobian)
 PowerLawEnergyxGaussian2DSpatial = _ready_model(
-    "PowerLawEnergyxGaussian2DSpatial", fit_models.powerlaw_gaussian2d,
-    fit_models.powerlaw_gaussian2d_jacobian)
+    "PowerLawEnergyxGaussian2DSpatial", powerlawenergy_gaussian2dspatial,
+    _reordered_jacobian(fit_models.powerlaw_gaussian2d_jacobian, 3, [0, 2, 1, 3, 4, 5, 6, 7]))
 PLCutOffsEnergyxGaussGradSpatial = _ready_model(
-    "PLCutOffsEnergyxGaussGradSpatial", fit_models.powerlaw_cutoffs_gaussian2d_gradients,
-    fit_models.powerlaw_cutoffs_gaussian2d_gradients_jacobian)
-for _ready in (PowerLawCutOffsEnergy, Gaussian2DLinearGradientsSpatial,
-               PowerLawEnergyxGaussian2DSpatial, PLCutOffsEnergyxGaussGradSpatial):
-    _ready.__module__ = __name__
+    "PLCutOffsEnergyxGaussGradSpatial", plcutoffsenergy_gaussgradspatial,
+    _reordered_jacobian(fit_models.powerlaw_cutoffs_gaussian2d_gradients_jacobian, 3,
+                        _SPECTRAL_ORDER + list(range(6, 13))))
 
 
 def rate_model(model, normalisation=("amplitude",)):

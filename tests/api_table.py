@@ -111,6 +111,16 @@ _RATE_MODEL = (
 _PSI = "psi is not bounded by default (0.4.1: (0, 2 pi), with the seed on the edge)"
 _NO_SKY_MAP = ("state of BAccMod's oversampled sky map; baccmod has no map: it bins exact "
                "event coordinates and integrates exclusions on oversample_map sub-bins per bin")
+MODEL = "baccmod.model"
+_SPECTRAL = (Param("amplitude", 1.0), Param("index", 2.0), Param("eref", 1.0), Param("b", 2),
+             Param("ecl", 0.1), Param("ech", 100.0))
+_GAUSSIAN = (Param("x_mean", 0.0), Param("y_mean", 0.0), Param("x_stddev", 1.0),
+             Param("y_stddev", 1.0), Param("theta", 0.0))
+_GRADIENTS = (Param("x_gradient", 0), Param("y_gradient", 0))
+_READY_MODEL = ("BAccMod's parameters, order and defaults; by default the reference energy "
+                "(eref, x_0: degenerate with amplitude) is fixed and widths and cut-offs are "
+                "bounded positive (BAccMod: all free, unbounded); analytic derivatives; extra "
+                "constructor arguments set parameter values and options")
 _ALWAYS_CONSISTENT = ("always True: a model differing from the others is refused when added "
                       "(BackgroundModelFormatException)")
 
@@ -183,6 +193,27 @@ NAMES = [
     Row(f"{TOOLBOX}.compute_neighbour_condition_validation", "function", DIFFERS,
         "the ratio bounds are inclusive (BAccMod: exclusive)",
         parameters=(Param("a"), Param("axis"), Param("relative_threshold"))),
+    Row(f"{MODEL}.CustomModels", "class", DIFFERS,
+        "also takes parameter values (positional or keyword) and astropy's model options after "
+        "fnc; the model is an instance of a subclass made for the function (isinstance holds)",
+        parameters=(Param("fnc"),)),
+    Row(f"{MODEL}.powerlaw_inv_super_exp_cutoff_exp_cutoff", "function", SAME,
+        parameters=(Param("e"),) + _SPECTRAL),
+    Row(f"{MODEL}.bilinear_gradient", "function", SAME,
+        parameters=(Param("x"), Param("y")) + _GRADIENTS),
+    Row(f"{MODEL}.gaussian2d_bilinear_gradient", "function", SAME,
+        parameters=(Param("x"), Param("y"), Param("amplitude", 1.0)) + _GAUSSIAN + _GRADIENTS),
+    Row(f"{MODEL}.powerlawenergy_gaussian2dspatial", "function", SAME,
+        parameters=(Param("e"), Param("x"), Param("y"), Param("amplitude", 1.0),
+                    Param("x_0", 1), Param("alpha", 2.0)) + _GAUSSIAN),
+    Row(f"{MODEL}.plcutoffsenergy_gaussgradspatial", "function", SAME,
+        parameters=(Param("e"), Param("x"), Param("y")) + _SPECTRAL + _GAUSSIAN + _GRADIENTS),
+    *[Row(f"{MODEL}.{name}", "class", DIFFERS, _READY_MODEL) for name in (
+        "PowerLaw2CutOffsEnergy", "Gaussian2DLinearGradientsSpatial",
+        "PowerLawEnergyxGaussian2DSpatial", "PLCutOffsEnergyxGaussGradSpatial")],
+    Row(f"{MODEL}.PowerLawCutOffsEnergy", "class", DIFFERS,
+        "BAccMod's __all__ lists this name but its module defines only PowerLaw2CutOffsEnergy; "
+        "here both name that class"),
 ]
 
 OPTIONS = [Row(f"{GRID3D}({name})", "option", SAME) for name in ("method", "fit_seeds")] + [

@@ -27,7 +27,7 @@ TOTAL_EVENTS = 3000
 OVERSAMPLE = 4
 
 #: The truth's parameters (amplitude set by TOTAL_EVENTS in :func:`truth_model`).
-TRUTH = dict(index=2.5, e_ref=1.0, x_mean=0.25, y_mean=-0.15, x_stddev=1.3, y_stddev=0.9,
+TRUTH = dict(alpha=2.5, x_0=1.0, x_mean=0.25, y_mean=-0.15, x_stddev=1.3, y_stddev=0.9,
              theta=0.4)
 
 

@@ -44,7 +44,7 @@ def creator(model=None, **options):
 
 def global_model():
     """The truth's form with seeds away from it (theta within a quarter turn of it)."""
-    return PowerLawEnergyxGaussian2DSpatial(index=2.0, x_stddev=1.0, y_stddev=1.0, theta=0.2)
+    return PowerLawEnergyxGaussian2DSpatial(alpha=2.0, x_stddev=1.0, y_stddev=1.0, theta=0.2)
 
 
 def truth_values(names, **overrides):
@@ -153,8 +153,8 @@ def test_a_1d_model_is_fitted_per_spatial_bin_and_recovers_the_truth(runs):
     for (i, j), result in results.items():
         if fitted.counts[:, i, j].sum() < 30:  # a likelihood far from Gaussian
             continue
-        amplitude = truth(truth.e_ref, lon[i, j], lat[i, j])
-        expected = {"amplitude": amplitude, "x_0": 1.0, "alpha": sim.TRUTH["index"]}
+        amplitude = truth(truth.x_0, lon[i, j], lat[i, j])
+        expected = {"amplitude": amplitude, "x_0": 1.0, "alpha": sim.TRUTH["alpha"]}
         value, n = parameter_chi_square(result, [expected[n] for n in result.parameters.names])
         total, dof = total + value, dof + n
     assert dof >= 20
@@ -233,7 +233,7 @@ def test_a_normalisation_bound_the_data_cannot_meet_is_refused_naming_it(runs):
 
 def test_bounds_on_baccmods_scale_are_met(runs):
     """Models are rates in s-1 TeV-1 sr-1, as in BAccMod: its tests' bounds carry over."""
-    model = PowerLawEnergyxGaussian2DSpatial(index=2.0, x_stddev=1.0, y_stddev=1.0)
+    model = PowerLawEnergyxGaussian2DSpatial(alpha=2.0, x_stddev=1.0, y_stddev=1.0)
     model.amplitude.bounds = (0.5, None)
     fitted = creator(model)
     fitted.create_model(runs)
@@ -242,7 +242,7 @@ def test_bounds_on_baccmods_scale_are_met(runs):
 
 def test_a_fit_that_does_not_converge_warns_naming_it_and_stays_finite(runs, caplog):
     with caplog.at_level(logging.WARNING, logger="baccmod"):
-        far = PowerLawEnergyxGaussian2DSpatial(index=2.0, x_stddev=0.05, y_stddev=0.05,
+        far = PowerLawEnergyxGaussian2DSpatial(alpha=2.0, x_stddev=0.05, y_stddev=0.05,
                                                x_mean=1.5, y_mean=-1.5, theta=0.2)
         model = creator(far, maxiter=5).create_model(runs)
     assert "model: global fit: the fit did not converge" in caplog.text

@@ -6,13 +6,17 @@ import pickle
 import numpy as np
 import pytest
 from astropy.modeling import FittableModel, ModelDefinitionError
-from astropy.modeling.models import Const2D, Gaussian2D, Polynomial2D
+from astropy.modeling.models import Const2D, Gaussian2D, Polynomial2D, PowerLaw1D
 
 from baccmod.core.fit import fit_cube, fit_poisson, numeric_jacobian, scale_normalisation
 from baccmod.errors import BaccmodTypeError, BaccmodValueError
 from baccmod.model import (CustomModels, Gaussian2DLinearGradientsSpatial,
-                           PLCutOffsEnergyxGaussGradSpatial, PowerLawCutOffsEnergy,
-                           PowerLawEnergyxGaussian2DSpatial, rate_model)
+                           PLCutOffsEnergyxGaussGradSpatial, PowerLaw2CutOffsEnergy,
+                           PowerLawCutOffsEnergy, PowerLawEnergyxGaussian2DSpatial,
+                           bilinear_gradient, gaussian2d_bilinear_gradient,
+                           plcutoffsenergy_gaussgradspatial,
+                           powerlaw_inv_super_exp_cutoff_exp_cutoff,
+                           powerlawenergy_gaussian2dspatial, rate_model)
 
 FOV = np.linspace(-2.25, 2.25, 10)
 LON, LAT = np.meshgrid(FOV, FOV, indexing="ij")
@@ -59,6 +63,21 @@ def test_bad_model_functions_raise_model_definition_errors(function, problem):
         CustomModels(function)
 
 
+def test_the_function_may_be_given_by_its_keyword_fnc_as_in_baccmod():
+    model = CustomModels(fnc=spectrum, index=3.0)
+    assert model.param_names == ("norm", "index") and model(2.0) == pytest.approx(1 / 8)
+
+
+def test_a_subclass_may_name_its_function_in_its_constructor_as_in_baccmod():
+    class Spectrum(CustomModels):
+        def __init__(self):
+            super().__init__(fnc=spectrum)
+    model = Spectrum()
+    assert isinstance(model, Spectrum) and isinstance(model, FittableModel)
+    assert model.param_names == ("norm", "index") and model(2.0) == pytest.approx(1 / 4)
+    assert Spectrum()(3.0) == pytest.approx(1 / 9)  # each instance is made anew
+
+
 def test_custom_models_needs_a_function():
     with pytest.raises(ModelDefinitionError, match="needs the function"):
         CustomModels()
@@ -66,23 +85,86 @@ def test_custom_models_needs_a_function():
 
 # --- ready models ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("model_class, inputs", [
-    (PowerLawCutOffsEnergy, ("energy",)),
-    (Gaussian2DLinearGradientsSpatial, ("fov_lon", "fov_lat")),
-    (PowerLawEnergyxGaussian2DSpatial, ("energy", "fov_lon", "fov_lat")),
-    (PLCutOffsEnergyxGaussGradSpatial, ("energy", "fov_lon", "fov_lat")),
-])
-def test_ready_models_have_named_inputs_an_amplitude_and_analytic_derivatives(model_class,
-                                                                              inputs):
+SPECTRAL = (("amplitude", 1.0), ("index", 2.0), ("eref", 1.0), ("b", 2), ("ecl", 0.1),
+            ("ech", 100.0))
+SPATIAL = (("x_mean", 0.0), ("y_mean", 0.0), ("x_stddev", 1.0), ("y_stddev", 1.0),
+           ("theta", 0.0))
+GRADIENTS = (("x_gradient", 0), ("y_gradient", 0))
+READY = [  # BAccMod's classes, their inputs and their parameters (name, default) in order
+    (PowerLaw2CutOffsEnergy, ("e",), SPECTRAL),
+    (Gaussian2DLinearGradientsSpatial, ("x", "y"), (("amplitude", 1.0),) + SPATIAL + GRADIENTS),
+    (PowerLawEnergyxGaussian2DSpatial, ("e", "x", "y"),
+     (("amplitude", 1.0), ("x_0", 1), ("alpha", 2.0)) + SPATIAL),
+    (PLCutOffsEnergyxGaussGradSpatial, ("e", "x", "y"), SPECTRAL + SPATIAL + GRADIENTS),
+]
+
+
+@pytest.mark.parametrize("model_class, inputs, parameters", READY,
+                         ids=[r[0].__name__ for r in READY])
+def test_ready_models_have_baccmods_inputs_parameters_defaults_and_analytic_derivatives(
+        model_class, inputs, parameters):
     model = model_class()
-    assert model.inputs == inputs and model.param_names[0] == "amplitude"
+    assert model.inputs == inputs
+    assert model.param_names == tuple(name for name, _ in parameters)
+    np.testing.assert_array_equal(model.parameters, [value for _, value in parameters])
     assert model.fit_deriv is not None
-    if "e_ref" in model.param_names:
-        assert model.fixed["e_ref"]  # degenerate with the amplitude
+    for reference in ("eref", "x_0"):
+        if reference in model.param_names:
+            assert model.fixed[reference]  # degenerate with the amplitude
     for width in ("x_stddev", "y_stddev"):
         if width in model.param_names:
             assert model.bounds[width][0] > 0
     assert pickle.loads(pickle.dumps(model)).param_names == model.param_names
+
+
+def test_the_spectral_model_has_both_of_baccmods_names():
+    assert PowerLawCutOffsEnergy is PowerLaw2CutOffsEnergy
+
+
+E, X, Y = np.meshgrid(np.geomspace(0.2, 50, 5), FOV[::3], FOV[1::3], indexing="ij")
+SPECTRAL_VALUES = dict(amplitude=2.0, index=2.4, eref=1.3, b=1.5, ecl=0.4, ech=20.0)
+SPATIAL_VALUES = dict(x_mean=0.3, y_mean=-0.2, x_stddev=1.2, y_stddev=0.8, theta=0.5)
+GRADIENT_VALUES = dict(x_gradient=0.1, y_gradient=-0.05)
+
+
+def test_the_ready_functions_follow_baccmods_formulas():
+    spectrum_ = (2.0 * (E / 1.3) ** -2.4 * np.exp(-(0.4 / E) ** 1.5) * np.exp(-E / 20.0))
+    gaussian = Gaussian2D(1.0, **SPATIAL_VALUES)(X, Y)
+    gradients = (1 + 0.1 * X) * (1 - 0.05 * Y)
+    np.testing.assert_allclose(powerlaw_inv_super_exp_cutoff_exp_cutoff(E, **SPECTRAL_VALUES),
+                               spectrum_, rtol=1e-12)
+    np.testing.assert_allclose(bilinear_gradient(X, Y, **GRADIENT_VALUES), gradients,
+                               rtol=1e-12)
+    np.testing.assert_allclose(
+        gaussian2d_bilinear_gradient(X, Y, 3.0, **SPATIAL_VALUES, **GRADIENT_VALUES),
+        3.0 * gaussian * gradients, rtol=1e-12)
+    np.testing.assert_allclose(
+        powerlawenergy_gaussian2dspatial(E, X, Y, 2.0, 1.3, 2.4, **SPATIAL_VALUES),
+        PowerLaw1D(2.0, 1.3, 2.4)(E) * gaussian, rtol=1e-12)
+    np.testing.assert_allclose(
+        plcutoffsenergy_gaussgradspatial(E, X, Y, **SPECTRAL_VALUES, **SPATIAL_VALUES,
+                                         **GRADIENT_VALUES),
+        spectrum_ * gaussian * gradients, rtol=1e-12)
+
+
+@pytest.mark.parametrize("model", [
+    PowerLaw2CutOffsEnergy(**SPECTRAL_VALUES),
+    Gaussian2DLinearGradientsSpatial(amplitude=2.0, **SPATIAL_VALUES, **GRADIENT_VALUES),
+    PowerLawEnergyxGaussian2DSpatial(amplitude=2.0, x_0=1.3, alpha=2.4, **SPATIAL_VALUES),
+    PLCutOffsEnergyxGaussGradSpatial(**SPECTRAL_VALUES, **SPATIAL_VALUES, **GRADIENT_VALUES),
+], ids=lambda m: type(m).__name__)
+def test_ready_models_analytic_derivatives_are_in_their_parameter_order(model):
+    inputs = {1: (E,), 2: (X[0], Y[0]), 3: (E, X, Y)}[model.n_inputs]
+    values = np.array(model.parameters)
+    derivatives = np.asarray(model.fit_deriv(*inputs, *values))
+    for i, name in enumerate(model.param_names):
+        step = 1e-6 * max(abs(values[i]), 1e-2)
+        up, down = values.copy(), values.copy()
+        up[i] += step
+        down[i] -= step
+        numeric = (model.evaluate(*inputs, *up) - model.evaluate(*inputs, *down)) / (2 * step)
+        np.testing.assert_allclose(derivatives[i], numeric, rtol=1e-5, atol=1e-9,
+                                   err_msg=name)
 
 
 def test_ready_2d_model_without_gradients_is_astropys_gaussian2d():
@@ -93,8 +175,8 @@ def test_ready_2d_model_without_gradients_is_astropys_gaussian2d():
 
 
 def test_ready_model_defaults_can_be_overridden_per_instance():
-    model = PowerLawCutOffsEnergy(index=3.0, fixed={"e_ref": False})
-    assert model.index.value == 3.0 and not model.fixed["e_ref"]
+    model = PowerLawCutOffsEnergy(index=3.0, fixed={"eref": False})
+    assert model.index.value == 3.0 and not model.fixed["eref"]
 
 
 # --- translation into the core -----------------------------------------------------------
@@ -151,7 +233,7 @@ def test_tied_parameters_are_computed_not_fitted():
 
 
 def test_ready_3d_model_fits_a_simulated_cube():
-    truth = PowerLawEnergyxGaussian2DSpatial(amplitude=1e-7, index=2.5, x_mean=0.3,
+    truth = PowerLawEnergyxGaussian2DSpatial(amplitude=1e-7, alpha=2.5, x_mean=0.3,
                                              x_stddev=1.5, y_stddev=1.1, theta=0.3)
     centres = np.sqrt(ENERGY_EDGES[1:] * ENERGY_EDGES[:-1])
     energy, lon, lat = np.meshgrid(centres, FOV, FOV, indexing="ij")

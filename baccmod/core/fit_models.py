@@ -51,6 +51,12 @@ def _gaussian_shape(x, y, x_mean, y_mean, x_stddev, y_stddev, theta, derivatives
     return shape, None if dq is None else [-shape * d for d in dq]
 
 
+def linear_gradients(x, y, x_gradient=0.0, y_gradient=0.0):
+    """Linear gradients along two coordinates: ``(1 + x_gradient x) (1 + y_gradient y)``
+    (gradients in the inverse unit of x and y, e.g. deg-1)."""
+    return _gradient_factor(x, y, x_gradient, y_gradient)[0]
+
+
 def _gradient_factor(x, y, x_gradient, y_gradient, derivatives=False):
     """(1 + x_gradient x)(1 + y_gradient y) and its derivatives."""
     fx, fy = 1 + x * x_gradient, 1 + y * y_gradient
@@ -204,7 +210,7 @@ def powerlaw_cutoffs_gaussian2d_gradients_jacobian(energy, fov_lon, fov_lat, amp
                                                    e_ref, low_cutoff, low_cutoff_index,
                                                    high_cutoff, x_mean, y_mean, x_stddev,
                                                    y_stddev, theta, x_gradient, y_gradient):
-    """Derivatives of :func:`powerlaw_cutoffs_gaussian2d_gradients`, shape (14, ...)."""
+    """Derivatives of :func:`powerlaw_cutoffs_gaussian2d_gradients`, shape (13, ...)."""
     return _scaled(amplitude, *_times(
         *_spectral_shape(energy, index, e_ref, low_cutoff, low_cutoff_index, high_cutoff,
                          True),
