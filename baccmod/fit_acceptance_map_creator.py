@@ -11,8 +11,9 @@ from astropy.modeling.functional_models import Gaussian2D
 from .api import Grid3DAcceptanceMapCreator
 from .errors import BaccmodTypeError
 from .fitting import ModelFit
+from .logging import MOREINFO
 
-__all__ = ["FitAcceptanceMapCreator"]
+__all__ = ["FitAcceptanceMapCreator", "MOREINFO"]
 
 #: Options of ``Grid3DAcceptanceMapCreator``'s 0.4.1 fit, which this creator replaces.
 _LEGACY_FIT_OPTIONS = ("method", "fit_fnc", "fit_seeds", "fit_bounds")

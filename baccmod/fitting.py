@@ -33,7 +33,7 @@ from .core.model import TEV_TO_MEV
 from .core.rate import grid_solid_angle
 from .errors import BaccmodTypeError, BaccmodValueError
 from .model import rate_model
-from .modeling import log_factorial, log_poisson as _log_poisson_041
+from .modeling import log_factorial as _log_factorial_041, log_poisson as _log_poisson_041
 from .options import check_number
 
 __all__ = ["ModelFit", "LegacyFit", "legacy_fit", "fit_residuals", "poisson_fitter",
@@ -194,6 +194,12 @@ def poisson_fitter(model, *coords, data, exposure_correction=None, mask=None, ma
         if rule:
             setattr(fitted, name, rule(fitted))
     return fitted
+
+
+def log_factorial(x):
+    """log(x!) of whole non-negative counts ``x`` (BAccMod head's argument name;
+    :func:`baccmod.modeling.log_factorial` takes 0.4.1's ``count_map``)."""
+    return _log_factorial_041(x)
 
 
 def log_poisson(mu, x, log_factorial_x):
