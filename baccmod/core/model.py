@@ -22,6 +22,8 @@ from .fov import angular_separation
 log = logging.getLogger(__name__)
 
 TEV_TO_MEV = 1e6
+#: Pointings whose ring fractions a radial accumulator keeps (runs repeat wobble positions).
+_MAX_CACHED_POINTINGS = 256
 
 
 def run_label(obs_id, source=""):
@@ -320,12 +322,16 @@ class RadialAccumulator(_Accumulator):
         """Counts, unexcluded fraction and (the same) fraction for the norm's region."""
         counts = histogram.count_energy_offset(run.energy, offsets, self.energy_edges,
                                                self.offset_edges, keep)
-        # a ring's fraction depends on the pointing only: pieces of a run share it
+        # a ring's fraction depends on the pointing only: pieces of a run, and runs at the
+        # same wobble position, share it
         key = (run.pointing_lon, run.pointing_lat, tuple(map(id, areas)))
-        if getattr(self, "_last_fraction", (None,))[0] != key:
-            self._last_fraction = (key, exclusion.ring_unexcluded_fraction(
-                self.offset_edges, self.oversample, areas, run.pointing_lon, run.pointing_lat))
-        return counts, self._last_fraction[1], self._last_fraction[1]
+        fractions = self.__dict__.setdefault("_ring_fractions", {})
+        if key not in fractions:
+            if len(fractions) >= _MAX_CACHED_POINTINGS:
+                fractions.clear()
+            fractions[key] = exclusion.ring_unexcluded_fraction(
+                self.offset_edges, self.oversample, areas, run.pointing_lon, run.pointing_lat)
+        return counts, fractions[key], fractions[key]
 
     @property
     def norm_offset(self):
