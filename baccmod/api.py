@@ -41,7 +41,8 @@ class _AcceptanceMapCreator(CreatorAttributes):
                  interpolation_cleaning_energy_relative_threshold=1e-4,
                  interpolation_cleaning_spatial_relative_threshold=1e-2, *, location=None,
                  min_run_per_cos_zenith_bin=None, verbose=False, add_intermediary_output=False,
-                 **options):
+                 runwise_normalisation_energy_range=None,
+                 runwise_normalisation_method="scale", **options):
         if type(self) is _AcceptanceMapCreator:
             raise BaccmodTypeError("BaseAcceptanceMapCreator is abstract: use "
                                    "RadialAcceptanceMapCreator or Grid3DAcceptanceMapCreator.")
@@ -219,6 +220,19 @@ class RadialAcceptanceMapCreator(_AcceptanceMapCreator):
     add_intermediary_output : bool
         Also put each returned model's products in its ``meta["baccmod"]`` (see
         :mod:`baccmod.products`).
+    runwise_normalisation_energy_range : tuple of two energy Quantities, optional
+        Energy range (low, high) of the run-wise norms of per-run models. Default: from the
+        run's safe energy threshold (``LO_THRES`` of its effective area, as gammapy's
+        ``SafeMaskMaker`` ``aeff-default``) to the model's highest energy, so that the
+        counts near the threshold, where the model's energy dependence is least certain,
+        do not set the norm; the model's whole range for runs without a threshold. Cut to
+        the model's energy axis; it must overlap it.
+    runwise_normalisation_method : str
+        ``"scale"``: one norm, the closed-form Poisson likelihood maximum (gammapy's
+        ``FoVBackgroundMaker(method="scale")``); ``"fit"``: norm and spectral tilt, model x
+        norm x (E / 1 TeV)^-tilt, by Poisson likelihood (``method="fit"`` with a
+        ``PowerLawNormSpectralModel``); the tilt is applied to the model's whole energy axis.
+        See :mod:`baccmod.core.normalisation`.
 
     Attributes
     ----------
@@ -240,12 +254,15 @@ class RadialAcceptanceMapCreator(_AcceptanceMapCreator):
     zenith_bins : list of baccmod.core.binned.ZenithBin
         Of the last zenith-binned model.
     normalisation_table : astropy.table.Table
-        Per run of the last per-run call: OBS_ID, NORM, NORM_ERR (Poisson), COUNTS (unexcluded
-        events within the maximum offset and the energy range), PREDICTED (by the model
-        before normalisation, as gammapy predicts it: see :mod:`baccmod.core.normalisation`;
-        NORM = COUNTS / PREDICTED), PREDICTED_BIN_MEAN (the model's own prediction: rate x
-        livetime x dE x dOmega x unexcluded fraction), FITTED (False when the norm was kept
-        at 1).
+        Per run of the last per-run call: OBS_ID, NORM, NORM_ERR, TILT, TILT_ERR (0 with
+        ``"scale"``; errors from the likelihood), ENERGY_MIN, ENERGY_MAX (TeV, the run's
+        normalisation range), METHOD (the method that gave the values: ``"fit"`` falls back
+        to ``"scale"`` with a warning where norm and tilt cannot both be fitted), COUNTS
+        (unexcluded events within the maximum offset and the energy range), PREDICTED (by
+        the model before normalisation, as gammapy predicts it with ontime: see
+        :mod:`baccmod.core.normalisation`; with ``"scale"`` NORM = COUNTS / PREDICTED),
+        PREDICTED_BIN_MEAN (the model's own prediction: rate x livetime x dE x dOmega x
+        unexcluded fraction), FITTED (False when the norm was kept at 1).
     """
     _regular_offset_axis = False
 
@@ -306,7 +323,8 @@ class Grid3DAcceptanceMapCreator(_AcceptanceMapCreator):
                  interpolation_cleaning_energy_relative_threshold=1e-4,
                  interpolation_cleaning_spatial_relative_threshold=1e-2, *, location=None,
                  min_run_per_cos_zenith_bin=None, verbose=False, add_intermediary_output=False,
-                 **options):
+                 runwise_normalisation_energy_range=None,
+                 runwise_normalisation_method="scale", **options):
         self._setup(dict(locals()))
 
     @staticmethod

@@ -17,12 +17,13 @@ from typing import Optional
 import numpy as np
 from astropy import units as u
 
-from .adapters.irf import RATE_UNIT, check_model_rates
+from .adapters.irf import RATE_UNIT, check_model_rates, safe_energy_threshold
 from .adapters.run_list import observation_list
 from .collection import (AZIMUTH_SIDES, BackgroundCollectionZenith,
                          BackgroundCollectionZenithSplitAzimuth)
 from .core.binned import ZenithBinnedAccumulator
 from .core.model import TEV_TO_MEV, RunSummary
+from .core.normalisation import norm_energy_edges
 from .core.split import azimuth_at, cos_zenith_at, equal_piece_count, split_run
 from .core.zenith import angle_crossing_times, edge_crossing_times, fine_cos_zenith_edges
 from .errors import BaccmodTypeError, BaccmodValueError
@@ -57,6 +58,35 @@ class ZenithBinning:
 
 
 @dataclass(frozen=True)
+class RunwiseNormalisation:
+    """How per-run models are normalised to their run's counts (see
+    :mod:`baccmod.core.normalisation`).
+
+    ``energy_range``: (low, high) TeV; None: from the run's safe energy threshold
+    (``LO_THRES`` of its effective area) to the model's highest energy, or the model's whole
+    range for a run without one. ``method``: ``"scale"`` or ``"fit"``."""
+    energy_range: Optional[tuple] = None
+    method: str = "scale"
+
+    def energy_edges(self, obs, model_edges):
+        """Edges (TeV) of the normalisation bins of one run (model edges inside its range)."""
+        low, high = self.energy_range or (safe_energy_threshold(obs) or model_edges[0],
+                                          model_edges[-1])
+        edges = norm_energy_edges(model_edges, low, high)
+        if edges is not None:
+            return edges
+        if self.energy_range is not None:
+            raise BaccmodValueError(
+                f"runwise_normalisation_energy_range [{low:g}, {high:g}] TeV does not overlap "
+                f"the model's energy axis [{model_edges[0]:g}, {model_edges[-1]:g}] TeV: "
+                "give a range inside it.")
+        log.warning("run %s: its safe energy threshold %.3g TeV is above the model's energy "
+                    "axis (up to %.3g TeV): its run-wise norm uses the whole axis.",
+                    obs.obs_id, low, model_edges[-1])
+        return np.asarray(model_edges, dtype=float)
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """Everything a model is built from, except the runs.
 
@@ -79,6 +109,8 @@ class ModelSpec:
         Fitted rates (see :func:`baccmod.estimate.estimate_rate`).
     intermediary_output : bool
         Put each model's products in its ``meta["baccmod"]`` (see :mod:`baccmod.products`).
+    norm : RunwiseNormalisation
+        Energy range and method of the run-wise norms of per-run models.
     """
     geometry: object
     energy_axis: object
@@ -91,6 +123,7 @@ class ModelSpec:
     dynamic_energy_axis: object = None
     fit: object = None
     intermediary_output: bool = False
+    norm: RunwiseNormalisation = field(default_factory=RunwiseNormalisation)
 
     @property
     def energy_edges(self):
@@ -184,8 +217,9 @@ def build_per_run_models(observations, spec, zenith_binning=False, zenith_interp
         base = scan(observations, spec, build=build, summarize=True)
         summaries = base.summaries
     base_error = base.estimate.rate_error if base.estimate is not None else None
+    method = spec.norm.method if runwise_normalisation else None
     models, table, errors = per_run_models(base.model, summaries, spec.wrap, spec.energy_edges,
-                                           zenith_interpolation, runwise_normalisation,
+                                           zenith_interpolation, method,
                                            spec.mini_irf_time_resolution, base_error)
     if spec.intermediary_output:
         _per_run_meta(models, errors, table, base.products)
@@ -208,10 +242,10 @@ def scan(observations, spec, build, summarize=False):
     template = spec.accumulator()
     split = build in ("binned", "azimuth")
     binned = ZenithBinnedAccumulator(template, spec.zenith.fine_edges) if split else None
-    norm_range = tuple(spec.energy_edges[[0, -1]]) if summarize else None
     summaries, records, totals = [], [], {}
     for obs in progress(observations, desc="runs"):
         run = spec.geometry.read(obs, spec.location, spec.areas, track=split or summarize)
+        norm_range = spec.norm.energy_edges(obs, spec.energy_edges) if summarize else None
         records.append(RunRecord.of(run))
         cuts = _model_cut_times(run, spec.zenith) if split else np.empty(0)
         _check_run_work(run, spec, cuts.size + 1, per_run_model=summarize)

@@ -7,10 +7,11 @@ import numpy as np
 from astropy import units as u
 
 from .adapters.exclusion import excluded_areas
-from .build import ModelSpec, ZenithBinning
+from .build import ModelSpec, RunwiseNormalisation, ZenithBinning
 from .collection import BackgroundCollectionZenith
 from .core.binned import BINNING_METHODS, check_binning_method
 from .core.fov import EARTH_ROTATION_RATE
+from .core.normalisation import METHODS as NORM_METHODS
 from .core.zenith_interpolation import check_interpolation_kind
 from .errors import BaccmodTypeError, BaccmodValueError
 from .estimate import DynamicEnergyAxis
@@ -74,6 +75,9 @@ def checked_options(options, regular_offset_axis):
     o["dynamic_energy_axis_maximum_wideness_bin"] = check_number(
         o["dynamic_energy_axis_maximum_wideness_bin"],
         "dynamic_energy_axis_maximum_wideness_bin", low=0.0)
+    o["runwise_normalisation_method"] = _check_norm_method(o["runwise_normalisation_method"])
+    o["runwise_normalisation_energy_range"] = _check_norm_range(
+        o["runwise_normalisation_energy_range"], o["energy_axis"])
     BackgroundCollectionZenith(**collection_settings(o))  # the collections check their own
     _check_work_limits(o)
     return o
@@ -98,7 +102,9 @@ def model_spec(options, geometry, fit=None):
     spec = ModelSpec(geometry, options["energy_axis"], options["energy_axis_computation"],
                      tuple(excluded_areas(options["exclude_regions"])), options["location"],
                      zenith, collection_settings(options), mini_irf, dynamic, fit,
-                     intermediary_output=options.get("add_intermediary_output", False))
+                     intermediary_output=options.get("add_intermediary_output", False),
+                     norm=RunwiseNormalisation(_range_tev(options),
+                                               options["runwise_normalisation_method"]))
     geometry.check_sub_pixels(spec.areas)
     return spec
 
@@ -187,3 +193,38 @@ def _check_threshold(value, method):
     if livetime and isinstance(value, u.Quantity):
         value = check_quantity(value, name, u.s, "3600 * u.s").value
     return check_number(value, name, low=0.0, integer=not livetime)
+
+
+def _range_tev(options):
+    energy_range = options["runwise_normalisation_energy_range"]
+    return None if energy_range is None else tuple(float(e.to_value(u.TeV))
+                                                   for e in energy_range)
+
+
+def _check_norm_method(method):
+    if not isinstance(method, str) or method not in NORM_METHODS:
+        raise BaccmodValueError(f"runwise_normalisation_method must be one of "
+                                f"{', '.join(map(repr, NORM_METHODS))}, got {method!r}.")
+    return method
+
+
+def _check_norm_range(energy_range, energy_axis):
+    """None, or two increasing energy Quantities overlapping ``energy_axis``."""
+    name = "runwise_normalisation_energy_range"
+    if energy_range is None:
+        return None
+    if isinstance(energy_range, u.Quantity) and not energy_range.isscalar:
+        energy_range = list(energy_range)
+    if not isinstance(energy_range, (tuple, list)) or len(energy_range) != 2:
+        raise BaccmodTypeError(f"{name} must be a pair (low, high) of energies, e.g. "
+                               f"(1 * u.TeV, 10 * u.TeV), got {energy_range!r}.")
+    low, high = (check_quantity(e, name, u.TeV, "(1 * u.TeV, 10 * u.TeV)")
+                 for e in energy_range)
+    if not low < high:
+        raise BaccmodValueError(f"{name} must be increasing (low < high), got "
+                                f"({low}, {high}).")
+    axis_low, axis_high = energy_axis.edges[[0, -1]].to(u.TeV)
+    if low >= axis_high * (1 - 1e-6) or high <= axis_low * (1 + 1e-6):
+        raise BaccmodValueError(f"{name} ({low}, {high}) does not overlap energy_axis "
+                                f"[{axis_low}, {axis_high}]: give a range inside it.")
+    return low, high

@@ -15,8 +15,8 @@ from astropy.table import Table
 
 from .adapters.irf import RATE_UNIT
 from .collection import BackgroundCollectionZenith, BackgroundCollectionZenithSplitAzimuth
-from .core.model import TEV_TO_MEV
-from .core.normalisation import energy_integrated_rate, predicted_counts, runwise_norm
+from .core.normalisation import (bin_mean_integral, energy_integrated_rate, fit_norm_tilt,
+                                 predicted_counts, scale_norm, tilt_factor)
 from .core.split import azimuth_at, cos_zenith_at, equal_pieces, gti_overlap, piece_bounds
 from .core.zenith import angle_crossing_times
 
@@ -28,8 +28,9 @@ SIDE_BOUNDARIES = np.array([0.0, np.pi])
 NORM_WARNING_RANGE = (0.5, 1.5)
 #: Relative difference between gammapy's reading and the bin means that gets a warning.
 GAMMAPY_READING_TOLERANCE = 0.1
-NORM_COLUMNS = ("OBS_ID", "NORM", "NORM_ERR", "COUNTS", "PREDICTED", "PREDICTED_BIN_MEAN",
-                "FITTED")
+NORM_COLUMNS = ("OBS_ID", "NORM", "NORM_ERR", "TILT", "TILT_ERR", "ENERGY_MIN", "ENERGY_MAX",
+                "METHOD", "COUNTS", "PREDICTED", "PREDICTED_BIN_MEAN", "FITTED")
+_NORM_DTYPES = (int, float, float, float, float, float, float, "U5", float, float, float, bool)
 
 
 def per_run_models(base, summaries, wrap, energy_edges, interpolate, normalise,
@@ -46,8 +47,9 @@ def per_run_models(base, summaries, wrap, energy_edges, interpolate, normalise,
         Energy edges of the models, TeV.
     interpolate : bool
         Interpolate collections in cos zenith (else the closest bin).
-    normalise : bool
-        Scale each model by its run-wise norm.
+    normalise : str or None
+        Normalise each model to its run's counts: ``"scale"`` (norm) or ``"fit"`` (norm and
+        tilt), see :mod:`baccmod.core.normalisation`; None: not normalised.
     mini_irf_duration : float, optional
         Longest piece (s) of a run for mini-IRFs; None: whole runs.
     base_error : ndarray, optional
@@ -64,27 +66,51 @@ def per_run_models(base, summaries, wrap, energy_edges, interpolate, normalise,
         (see :func:`run_rate`) times the run-wise norm; None when the base model's is not
         known.
     """
-    widths = np.diff(energy_edges) * TEV_TO_MEV
+    centres = np.sqrt(energy_edges[1:] * energy_edges[:-1])
     models, errors, rows = {}, {}, []
     for summary in summaries:
         rate, error = run_rate(base, summary, interpolate, mini_irf_duration, base_error)
         if normalise:
-            fit = runwise_norm(summary.norm_counts, predicted_counts(
-                energy_integrated_rate(rate, energy_edges), summary.observation_time,
-                summary.norm_solid_angle))
-            _log_norm(summary.obs_id, fit)
-            bin_mean = predicted_counts(rate * widths.reshape((-1,) + (1,) * (rate.ndim - 1)),
-                                        summary.livetime, summary.norm_solid_angle)
-            rate = rate * fit.norm
-            error = None if error is None else error * fit.norm
-            rows.append((summary.obs_id, fit.norm, fit.error, fit.counts, fit.predicted,
-                         bin_mean, fit.fitted))
+            fit, bin_mean = run_norm(rate, energy_edges, summary, normalise)
+            factor = (fit.norm * tilt_factor(centres, fit.tilt)).reshape(
+                (-1,) + (1,) * (rate.ndim - 1))
+            rate = rate * factor
+            error = None if error is None else error * factor
+            edges = summary.norm_energy_edges
+            rows.append((summary.obs_id, fit.norm, fit.error, fit.tilt, fit.tilt_error,
+                         edges[0], edges[-1], fit.method, fit.counts, fit.predicted, bin_mean,
+                         fit.fitted))
         models[summary.obs_id] = wrap(rate)
         errors[summary.obs_id] = error
-    table = Table(rows=rows or None, names=NORM_COLUMNS,
-                  dtype=(int, float, float, float, float, float, bool))
+    table = Table(rows=rows or None, names=NORM_COLUMNS, dtype=_NORM_DTYPES)
+    for name in ("ENERGY_MIN", "ENERGY_MAX"):
+        table[name].unit = "TeV"
     _warn_gammapy_reading(table)
     return models, table, errors
+
+
+def run_norm(rate, energy_edges, summary, method):
+    """The run-wise norm (:class:`~baccmod.core.normalisation.RunNorm`) of one run's rate
+    (s-1 MeV-1 sr-1, on ``energy_edges`` TeV) in its normalisation bins, by ``method``
+    (``"fit"`` falls back to ``"scale"`` with a warning where the fit has no maximum), and
+    the counts the model's bin means predict there per livetime."""
+    edges = summary.norm_energy_edges
+    predicted = predicted_counts(energy_integrated_rate(rate, energy_edges, edges),
+                                 summary.observation_time, summary.norm_solid_angle)
+    fit = None
+    if method == "fit":
+        fit = fit_norm_tilt(summary.norm_counts, predicted, np.sqrt(edges[1:] * edges[:-1]))
+        if fit is None:
+            log.warning("run %s: norm and tilt cannot both be fitted in %.3g-%.3g TeV (fewer "
+                        "than two energy bins with counts and prediction, or counts where the "
+                        "model predicts none, or all counts in one bin): the norm is scaled "
+                        "with the tilt kept at 0.", summary.obs_id, edges[0], edges[-1])
+    if fit is None:
+        fit = scale_norm(summary.norm_counts, predicted)
+    _log_norm(summary.obs_id, fit)
+    bin_mean = float(predicted_counts(bin_mean_integral(rate, energy_edges, edges),
+                                      summary.livetime, summary.norm_solid_angle).sum())
+    return fit, bin_mean
 
 
 def run_rate(base, summary, interpolate, mini_irf_duration=None, base_error=None):
@@ -149,7 +175,8 @@ def _log_norm(obs_id, fit):
         log.warning("run %s: run-wise norm %.3f +- %.3f is outside [%.1f, %.1f].", obs_id,
                     fit.norm, fit.error, *NORM_WARNING_RANGE)
     else:
-        log.log(15, "run %s: run-wise norm %.3f +- %.3f", obs_id, fit.norm, fit.error)
+        log.log(15, "run %s: run-wise norm %.3f +- %.3f, tilt %.3f +- %.3f", obs_id, fit.norm,
+                fit.error, fit.tilt, fit.tilt_error)
 
 
 def _warn_gammapy_reading(table):

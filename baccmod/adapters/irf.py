@@ -57,3 +57,20 @@ def check_model_rates(model, name):
     if not np.any(data > 0):
         raise BaccmodValueError(f"{name} has only zero rates: it predicts no background; "
                                 "rebuild it (check its energy range and unit).")
+
+
+def safe_energy_threshold(obs):
+    """The run's safe low-energy threshold (TeV) from its effective area's ``LO_THRES``
+    header keyword (as gammapy's ``SafeMaskMaker(methods=["aeff-default"])``), or None when
+    the run has no effective area or the keyword is missing or not a positive number."""
+    try:
+        aeff = obs.aeff
+    except (KeyError, IndexError, OSError, AttributeError):
+        return None
+    meta = getattr(aeff, "meta", None) or {}
+    value = meta.get("LO_THRES")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if np.isfinite(value) and value > 0 else None

@@ -80,3 +80,12 @@ def count_energy_fov(energy, fov_lon, fov_lat, energy_edges, lon_edges, lat_edge
                          np.asarray(fov_lat, dtype=float), np.asarray(energy_edges, dtype=float),
                          np.asarray(lon_edges, dtype=float), np.asarray(lat_edges, dtype=float),
                          _keep_mask(keep, energy.size))
+
+
+def count_energy(energy, energy_edges, keep=None):
+    """Counts of events per energy bin (half-open bins, as the cubes); shape (n_energy,)."""
+    energy = np.asarray(energy, dtype=float)
+    edges = np.asarray(energy_edges, dtype=float)
+    use = _keep_mask(keep, energy.size) & (energy >= edges[0]) & (energy < edges[-1])
+    index = np.searchsorted(edges, energy[use], side="right") - 1
+    return np.bincount(index, minlength=edges.size - 1).astype(float)

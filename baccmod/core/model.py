@@ -115,8 +115,9 @@ class RunSummary:
     track_times: np.ndarray
     track_cos_zenith: np.ndarray
     track_azimuth: np.ndarray
-    norm_counts: float
+    norm_counts: np.ndarray
     norm_solid_angle: np.ndarray
+    norm_energy_edges: np.ndarray
 
     @property
     def observation_time(self):
@@ -127,7 +128,7 @@ class RunSummary:
     def of(cls, run, contribution):
         return cls(run.obs_id, run.livetime, run.gti_starts, run.gti_stops, run.track_times,
                    run.track_cos_zenith, run.track_azimuth, contribution.norm_counts,
-                   contribution.norm_solid_angle)
+                   contribution.norm_solid_angle, contribution.norm_energy_edges)
 
 
 @dataclass
@@ -184,16 +185,17 @@ class RunContribution:
         livetime x solid angle x unexcluded fraction, s sr.
     livetime : float
         s.
-    norm_counts, norm_solid_angle : float, ndarray (spatial), optional
-        For the run-wise normalisation: unexcluded events within the maximum offset and the
-        model's energy range, and the unexcluded solid angle (sr) of each bin inside that
-        region.
+    norm_counts, norm_solid_angle, norm_energy_edges : ndarray, optional
+        For the run-wise normalisation: unexcluded events within the maximum offset per bin
+        of ``norm_energy_edges`` (TeV; shape (n_norm,)), and the unexcluded solid angle (sr)
+        of each spatial bin inside that region (shape spatial).
     """
     counts: np.ndarray
     spatial_exposure: np.ndarray
     livetime: float
-    norm_counts: Optional[float] = None
+    norm_counts: Optional[np.ndarray] = None
     norm_solid_angle: Optional[np.ndarray] = None
+    norm_energy_edges: Optional[np.ndarray] = None
 
 
 class _Accumulator:
@@ -217,11 +219,11 @@ class _Accumulator:
         other.livetime = 0.0
         return other
 
-    def contribution(self, run, areas=(), norm_energy_range=None):
+    def contribution(self, run, areas=(), norm_energy_edges=None):
         """Counts and exposure of one run (``areas``: list of ExcludedArea).
 
-        With ``norm_energy_range`` (TeV, lo, hi) also the inputs of the run-wise
-        normalisation (:class:`RunContribution`)."""
+        With ``norm_energy_edges`` (TeV, increasing) also the inputs of the run-wise
+        normalisation in those energy bins (:class:`RunContribution`)."""
         if not run.livetime > 0:
             raise BaccmodValueError(
                 f"{run.label}: livetime is {run.livetime} s; it must be positive. "
@@ -232,17 +234,17 @@ class _Accumulator:
         self._warn_if_off_field(run, offsets)
         keep = ~exclusion.excluded_mask(run.lon, run.lat, offsets, areas,
                                         run.pointing_lon, run.pointing_lat)
-        norm = norm_energy_range is not None
+        norm = norm_energy_edges is not None
         counts, fraction, norm_fraction = self._run_counts_fractions(run, offsets, keep, areas,
                                                                      norm)
         result = RunContribution(counts, run.livetime * fraction * self.solid_angle,
                                  run.livetime)
         if norm:
-            lo, hi = norm_energy_range
-            selected = keep & (run.energy >= lo) & (run.energy < hi) \
-                & (offsets < self.norm_offset)
-            result.norm_counts = float(np.count_nonzero(selected))
+            edges = np.asarray(norm_energy_edges, dtype=float)
+            selected = keep & (offsets < self.norm_offset)
+            result.norm_counts = histogram.count_energy(run.energy, edges, selected)
             result.norm_solid_angle = self.solid_angle * norm_fraction
+            result.norm_energy_edges = edges
         log.log(15, "%s: %d events, %d counted, livetime %.1f s, mean unexcluded "
                 "fraction %.3f", run.label, run.energy.size, int(counts.sum()), run.livetime,
                 float(np.mean(fraction)))

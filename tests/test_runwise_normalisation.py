@@ -1,0 +1,74 @@
+"""Run-wise normalisation: the likelihood maxima of both methods, their errors (pulls) and
+the options' checks."""
+import numpy as np
+import pytest
+from astropy import units as u
+from gammapy.maps import MapAxis
+from scipy.optimize import minimize, minimize_scalar
+
+from baccmod import RadialAcceptanceMapCreator
+from baccmod.core.normalisation import fit_norm_tilt, scale_norm, tilt_factor
+
+CENTRES = np.geomspace(1.2, 8.0, 8)  # TeV
+PREDICTED = 400.0 * CENTRES ** -1.5
+
+
+def poisson_nll(mu, counts):
+    return float(np.sum(mu - counts * np.log(mu)))
+
+
+def test_scale_norm_is_the_poisson_likelihood_maximum():
+    counts = np.random.default_rng(1).poisson(1.3 * PREDICTED)
+    best = minimize_scalar(lambda a: poisson_nll(a * PREDICTED, counts), bounds=(0.1, 10),
+                           method="bounded", options={"xatol": 1e-10})
+    assert scale_norm(counts, PREDICTED).norm == pytest.approx(best.x, rel=1e-6)
+
+
+def test_fit_norm_and_tilt_are_the_poisson_likelihood_maximum():
+    counts = np.random.default_rng(2).poisson(0.8 * PREDICTED * tilt_factor(CENTRES, 0.3))
+    fit = fit_norm_tilt(counts, PREDICTED, CENTRES)
+    best = minimize(lambda p: poisson_nll(p[0] * PREDICTED * tilt_factor(CENTRES, p[1]),
+                                          counts), [1.0, 0.0], method="Nelder-Mead",
+                    options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 10000})
+    np.testing.assert_allclose([fit.norm, fit.tilt], best.x, rtol=1e-5, atol=1e-6)
+
+
+def test_fitted_norm_and_tilt_errors_give_unit_pulls():
+    rng = np.random.default_rng(3)
+    norm, tilt = 1.3, 0.25
+    fits = [fit_norm_tilt(rng.poisson(norm * PREDICTED * tilt_factor(CENTRES, tilt)),
+                          PREDICTED, CENTRES) for _ in range(2000)]
+    for true, values, errors in ((norm, [f.norm for f in fits], [f.error for f in fits]),
+                                 (tilt, [f.tilt for f in fits], [f.tilt_error for f in fits])):
+        pulls = (np.array(values) - true) / np.array(errors)
+        assert abs(np.mean(pulls)) < 0.1 and 0.93 < np.std(pulls) < 1.07
+
+
+def test_fit_without_a_maximum_is_refused_for_the_scale_fallback():
+    counts = np.zeros(CENTRES.size)
+    counts[0] = 50  # all counts in one bin: the tilt runs away
+    assert fit_norm_tilt(counts, PREDICTED, CENTRES) is None
+    assert fit_norm_tilt(counts[:1], PREDICTED[:1], CENTRES[:1]) is None
+
+
+ENERGY = MapAxis.from_energy_bounds(0.1, 100, 12, unit="TeV", name="energy")
+OFFSET = MapAxis.from_bounds(0, 2.5, 5, unit="deg", name="offset")
+
+
+@pytest.mark.parametrize("options, error", [
+    (dict(runwise_normalisation_method="likelihood"), ValueError),
+    (dict(runwise_normalisation_energy_range=(1, 10)), TypeError),
+    (dict(runwise_normalisation_energy_range=1 * u.TeV), TypeError),
+    (dict(runwise_normalisation_energy_range=(10 * u.TeV, 1 * u.TeV)), ValueError),
+    (dict(runwise_normalisation_energy_range=(200 * u.TeV, 300 * u.TeV)), ValueError),
+    (dict(runwise_normalisation_energy_range=(1 * u.TeV, 10 * u.deg)), TypeError),
+])
+def test_bad_normalisation_options_are_refused_in_the_constructor(options, error):
+    with pytest.raises(error, match="runwise_normalisation"):
+        RadialAcceptanceMapCreator(ENERGY, OFFSET, **options)
+
+
+def test_energy_range_may_be_a_quantity_array():
+    creator = RadialAcceptanceMapCreator(ENERGY, OFFSET,
+                                         runwise_normalisation_energy_range=[1, 10] * u.TeV)
+    assert creator._spec.norm.energy_range == pytest.approx((1.0, 10.0))
