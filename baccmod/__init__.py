@@ -20,6 +20,7 @@ _LAZY = {
     "BackgroundCollectionZenith": "baccmod.collection",
     "BackgroundCollectionZenithSplitAzimuth": "baccmod.collection",
     "simulate_runs": "baccmod.simulate",
+    "write_datastore": "baccmod.datastore",
 }
 
 __all__ = ["BaccmodError", "BaccmodTypeError", "BaccmodValueError", "MissingLocationError",

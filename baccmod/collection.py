@@ -294,7 +294,7 @@ clean_interpolated_rate`.
     @property
     def unit(self):
         """Unit of the models' data (that of the model at the smallest zenith)."""
-        return self._stacked()[2].unit
+        return u.Unit(self._stacked()[2].unit)  # gammapy keeps a unit given as a string
 
     def _stacked(self):
         """Zeniths (increasing), the models' data stacked in the first model's unit, and that
