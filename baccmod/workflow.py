@@ -146,6 +146,8 @@ def build(config):
 def validate(config):
     """Run :func:`baccmod.validation.validate` on the data store ``build`` wrote."""
     from gammapy.data import DataStore
+
+    from .adapters.irf import background_as_written
     try:
         from .validation import validate as validation_report
     except ImportError as error:
@@ -157,8 +159,8 @@ def validate(config):
     if config.validation.out_dir is None:
         raise BaccmodValueError("validation.out_dir: give the folder of the report.")
     store = DataStore.from_dir(folder)
-    observations = store.get_observations(required_irf=["aeff", "edisp", "bkg"])
-    models = {int(obs.obs_id): obs.bkg for obs in observations}
+    observations = store.get_observations(required_irf=["bkg"])
+    models = {int(obs.obs_id): background_as_written(obs) for obs in observations}
     return validation_report(observations, models, exclusion_list(config.exclusions),
                              config.validation.out_dir,
                              energy_axis=energy_axis(config.axes.energy),

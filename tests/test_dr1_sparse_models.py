@@ -39,6 +39,7 @@ from gammapy.maps import MapAxis, WcsGeom
 from regions import CircleSkyRegion
 
 from baccmod import Grid3DAcceptanceMapCreator
+from baccmod.adapters.irf import with_background
 from conftest import PKS2155
 
 ENERGY = MapAxis.from_energy_bounds(0.1, 100, 5, per_decade=True, unit="TeV", name="energy")
@@ -98,23 +99,12 @@ def summed_outside_exclusion(runs, selection, quantity, models=None):
     total = np.zeros(COMPARED_ENERGY.nbin)
     for run in runs:
         if models is not None:
-            run = with_altaz_background(run, models[run.obs_id])
+            run = with_background(run, models[run.obs_id])
+            assert run.bkg.fov_alignment.name == "ALTAZ"
         dataset = safe.run(maker.run(MapDataset.create(geom), run), run)
         use = dataset.mask_safe.data & outside
         total += np.sum(quantity(dataset, run) * use, axis=(1, 2))
     return total
-
-
-def with_altaz_background(run, model):
-    """The run with ``model`` as its bkg, read by gammapy as the ALTAZ-aligned model it is.
-
-    gammapy relabels the bkg of every DR1 run (event header CREATOR "SASH
-    FITS::EventListWriter", HDUVERS 0.2) as REVERSE_LON_RADEC, the convention of the models
-    shipped with the DR1; without the CREATOR card it keeps the model's own alignment."""
-    run = run.copy(in_memory=True, bkg=model)
-    run.meta.optional = {k: v for k, v in (run.meta.optional or {}).items() if k != "CREATOR"}
-    assert run.bkg.fov_alignment.name == model.fov_alignment.name == "ALTAZ"
-    return run
 
 
 def predicted_background(runs, models):

@@ -74,3 +74,36 @@ def safe_energy_threshold(obs):
     except (TypeError, ValueError):
         return None
     return value if np.isfinite(value) and value > 0 else None
+
+
+#: Event-header cards by which gammapy recognises a H.E.S.S. DL3 DR1 run; gammapy then labels
+#: any bkg of the run REVERSE_LON_RADEC (the convention of the models the DR1 ships).
+_DR1_CREATOR = "SASH FITS::EventListWriter"
+
+
+def with_background(obs, model):
+    """An in-memory copy of the run with ``model`` as its ``bkg``, read by gammapy with the
+    model's own FoV alignment.
+
+    gammapy (2.0, 2.1) relabels the ``bkg`` of every run whose event header has CREATOR
+    ``'SASH FITS::EventListWriter'`` and HDUVERS 0.2 (all H.E.S.S. DL3 DR1 runs) as
+    REVERSE_LON_RADEC, in place, at every access; baccmod's 3D models are ALTAZ-aligned. The
+    copy leaves the CREATOR card out of its metadata, so gammapy keeps the model's alignment.
+    """
+    run = obs.copy(in_memory=True, bkg=model)
+    _forget_dr1_creator(run)
+    return run
+
+
+def background_as_written(obs):
+    """The run's ``bkg`` with the FoV alignment its file gives (see :func:`with_background`;
+    the run's metadata forgets the DR1 CREATOR card)."""
+    _forget_dr1_creator(obs)
+    return obs.bkg
+
+
+def _forget_dr1_creator(obs):
+    meta = obs.meta
+    optional = meta.optional or {}
+    if optional.get("CREATOR") == _DR1_CREATOR:
+        meta.optional = {k: v for k, v in optional.items() if k != "CREATOR"}

@@ -14,6 +14,8 @@ from gammapy.makers import FoVBackgroundMaker, MapDatasetMaker, SafeMaskMaker
 from gammapy.maps import Map, WcsGeom
 from gammapy.modeling.models import PowerLawNormSpectralModel
 
+from .irf import with_background
+
 
 class _CountsBackgroundMaker(MapDatasetMaker):
     """MapDatasetMaker that also takes runs without an effective area (e.g. simulated ones):
@@ -73,7 +75,7 @@ def run_dataset(stacked, obs, model, offset_max, safe_mask_methods):
     pointing : SkyCoord
         The run's pointing (ICRS) at its mid time.
     """
-    run = obs.copy(in_memory=True, bkg=model)
+    run = with_background(obs, model)
     pointing = run.get_pointing_icrs(run.tmid)
     cutout = stacked.cutout(pointing, width=2 * offset_max, name=str(obs.obs_id))
     maker = _CountsBackgroundMaker(selection=["counts", "background"])
