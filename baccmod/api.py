@@ -60,7 +60,6 @@ class _AcceptanceMapCreator(CreatorAttributes):
         self.__dict__.update(checked)
         self.base_energy_axis_computation = self.energy_axis_computation
         self._spec = model_spec(checked, self._geometry(checked), self._fit(checked))
-        self._areas = self._spec.areas
         self.counts = self.exposure = self.livetime = self.rate_error = None
         self.fit_result, self.fit_results = None, {}
         self.sq_rel_residuals = fit_residuals([])

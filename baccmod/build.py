@@ -12,6 +12,7 @@ the sums become rates (:mod:`baccmod.estimate`) and the rates gammapy IRFs.
 """
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Optional
 
 import numpy as np
@@ -22,7 +23,8 @@ from .adapters.run_list import observation_list
 from .collection import (AZIMUTH_SIDES, BackgroundCollectionZenith,
                          BackgroundCollectionZenithSplitAzimuth)
 from .core.binned import ZenithBinnedAccumulator
-from .core.model import TEV_TO_MEV, RunSummary
+from .core.model import RunSummary
+from .core.rate import energy_bin_exposure
 from .core.normalisation import norm_energy_edges
 from .core.split import azimuth_at, cos_zenith_at, equal_piece_count, split_run
 from .core.zenith import angle_crossing_times, edge_crossing_times, fine_cos_zenith_edges
@@ -52,7 +54,7 @@ class ZenithBinning:
     run_splitting: bool = False
     azimuth_split: bool = False
 
-    @property
+    @cached_property
     def fine_edges(self):
         return fine_cos_zenith_edges(self.fine_width)
 
@@ -280,9 +282,7 @@ def scan(observations, spec, build, summarize=False):
 
 def _stacked(accumulator, spec, runs):
     estimate = spec.estimate(accumulator.result())
-    de_mev = np.diff(spec.energy_edges) * TEV_TO_MEV
-    exposure = de_mev.reshape((-1,) + (1,) * accumulator.spatial_exposure.ndim) \
-        * accumulator.spatial_exposure
+    exposure = energy_bin_exposure(spec.energy_edges, accumulator.spatial_exposure)
     products = model_products(estimate, accumulator.solid_angle, runs,
                               spec.energy_axis_computation)
     return BuildResult(_model_of(estimate, products, spec), estimate, exposure,

@@ -30,7 +30,7 @@ from astropy import units as u
 from .core.fit import fit_cube, fit_poisson
 from .core.fit_models import fit_legacy_cube, legacy_rate_model
 from .core.model import TEV_TO_MEV
-from .core.rate import grid_solid_angle
+from .core.rate import energy_bin_exposure, grid_solid_angle
 from .errors import BaccmodTypeError, BaccmodValueError
 from .model import rate_model
 from .modeling import log_factorial as _log_factorial_041, log_poisson as _log_poisson_041
@@ -122,8 +122,7 @@ def full_exposure(cube, geometry):
     """livetime x dE x dOmega of each bin of ``cube`` without exclusion, s MeV sr."""
     solid_angle = grid_solid_angle(geometry.lon_axis.edges.to_value(u.rad),
                                    geometry.lat_axis.edges.to_value(u.rad))
-    de_mev = np.diff(cube.energy_edges) * TEV_TO_MEV
-    return cube.livetime * de_mev[:, None, None] * solid_angle
+    return energy_bin_exposure(cube.energy_edges, cube.livetime * solid_angle)
 
 
 def fit_residuals(estimates):

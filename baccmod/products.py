@@ -35,7 +35,7 @@ from astropy.table import Table
 from astropy.time import Time
 
 from .adapters.irf import RATE_UNIT
-from .core.model import TEV_TO_MEV
+from .core.rate import energy_bin_exposure
 from .estimate import energy_axis_of
 
 EXPOSURE_UNIT = u.Unit("s MeV sr")
@@ -149,8 +149,7 @@ def model_products(estimate, solid_angle, runs, like_axis):
         The given computation energy axis (unit and interpolation of the axis made).
     """
     cube = estimate.cube
-    de_mev = np.diff(cube.energy_edges) * TEV_TO_MEV
-    without = cube.livetime * de_mev.reshape((-1,) + (1,) * np.ndim(solid_angle)) * solid_angle
+    without = energy_bin_exposure(cube.energy_edges, cube.livetime * solid_angle)
     return ModelProducts(
         counts=cube.counts, exposure=cube.exposure * EXPOSURE_UNIT,
         exposure_without_exclusions=without * EXPOSURE_UNIT,

@@ -21,7 +21,7 @@ from .fov import angular_separation
 
 log = logging.getLogger(__name__)
 
-TEV_TO_MEV = 1e6
+TEV_TO_MEV = rate_mod.TEV_TO_MEV
 #: Pointings whose ring fractions a radial accumulator keeps (runs repeat wobble positions).
 _MAX_CACHED_POINTINGS = 256
 
@@ -290,8 +290,7 @@ class _Accumulator:
             raise NoEventsError(
                 "no events in the energy/offset range of the model in any run: check the "
                 "energy axis (TeV range of the events), the offset axis and the exclusions.")
-        de_mev = np.diff(self.energy_edges) * TEV_TO_MEV
-        exposure = de_mev.reshape((-1,) + (1,) * len(self.spatial_shape)) * self.spatial_exposure
+        exposure = rate_mod.energy_bin_exposure(self.energy_edges, self.spatial_exposure)
         cube = BackgroundCube.from_sums(self.energy_edges, self.counts, exposure, self.livetime,
                                         self.spatial_exposure > 0, self._fill_geometry())
         if cube.n_filled:

@@ -16,6 +16,8 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+#: MeV per TeV: energies are in TeV, rates per MeV.
+TEV_TO_MEV = 1e6
 #: Smallest positive double, added before taking log10 of rates (BAccMod's convention).
 TINY = np.finfo(float).tiny
 
@@ -31,6 +33,25 @@ def grid_solid_angle(lon_edges, lat_edges):
     Returns shape (n_lon, n_lat): dlon x (sin lat2 - sin lat1).
     """
     return np.outer(np.diff(lon_edges), np.diff(np.sin(lat_edges)))
+
+
+def energy_bin_exposure(energy_edges, spatial_exposure):
+    """Exposure of (energy, spatial) bins: dE x ``spatial_exposure``, s MeV sr.
+
+    Parameters
+    ----------
+    energy_edges : ndarray, shape (n_energy + 1,)
+        TeV.
+    spatial_exposure : ndarray, shape spatial
+        livetime x solid angle (x unexcluded fraction) of each spatial bin, s sr.
+
+    Returns
+    -------
+    exposure : ndarray, shape (n_energy, *spatial)
+    """
+    spatial_exposure = np.asarray(spatial_exposure, dtype=float)
+    de_mev = np.diff(np.asarray(energy_edges, dtype=float)) * TEV_TO_MEV
+    return de_mev.reshape((-1,) + (1,) * spatial_exposure.ndim) * spatial_exposure
 
 
 def rate_from_counts(counts, exposure):

@@ -40,3 +40,24 @@ def test_core_runs_with_gammapy_and_regions_blocked():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("ok")
+
+
+def test_every_core_module_imports_without_gammapy_regions_or_astropy():
+    script = textwrap.dedent("""
+        import pkgutil, sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split('.')[0] in ('gammapy', 'regions', 'astropy'):
+                    raise ImportError('blocked: ' + name)
+        sys.meta_path.insert(0, Block())
+        import importlib
+        import baccmod.core
+        names = [m.name for m in pkgutil.iter_modules(baccmod.core.__path__)]
+        for name in names:
+            importlib.import_module('baccmod.core.' + name)
+        print(len(names), 'ok')
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    count, word = result.stdout.split()[-2:]
+    assert word == "ok" and int(count) >= 10
