@@ -1,17 +1,10 @@
 """baccmod.core builds a model from plain arrays with gammapy and regions blocked."""
-import subprocess
-import sys
-import textwrap
+from blocked_imports import run_blocked
 
 
 def test_core_runs_with_gammapy_and_regions_blocked():
-    script = textwrap.dedent("""
+    result = run_blocked("""
         import sys
-        class Block:
-            def find_spec(self, name, path=None, target=None):
-                if name.split('.')[0] in ('gammapy', 'regions'):
-                    raise ImportError('blocked: ' + name)
-        sys.meta_path.insert(0, Block())
         import numpy as np
         from baccmod.core.model import RunArrays, RadialAccumulator, GridAccumulator, model_rate
         from baccmod.core.exclusion import ExcludedArea
@@ -36,28 +29,21 @@ def test_core_runs_with_gammapy_and_regions_blocked():
             assert model_rate(cube, energy).shape == cube.rate.shape
         assert not any(m.split('.')[0] in ('gammapy', 'regions') for m in sys.modules)
         print('ok')
-    """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    """, ('gammapy', 'regions'))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("ok")
 
 
 def test_every_core_module_imports_without_gammapy_regions_or_astropy():
-    script = textwrap.dedent("""
-        import pkgutil, sys
-        class Block:
-            def find_spec(self, name, path=None, target=None):
-                if name.split('.')[0] in ('gammapy', 'regions', 'astropy'):
-                    raise ImportError('blocked: ' + name)
-        sys.meta_path.insert(0, Block())
+    result = run_blocked("""
         import importlib
+        import pkgutil
         import baccmod.core
         names = [m.name for m in pkgutil.iter_modules(baccmod.core.__path__)]
         for name in names:
             importlib.import_module('baccmod.core.' + name)
         print(len(names), 'ok')
-    """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    """, ('gammapy', 'regions', 'astropy'))
     assert result.returncode == 0, result.stderr
     count, word = result.stdout.split()[-2:]
     assert word == "ok" and int(count) >= 10

@@ -1,8 +1,5 @@
 """Poisson fits on arrays: likelihood, gradient, minimiser, uncertainties, cube fits."""
 import logging
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -12,6 +9,7 @@ from baccmod.core.fit import (EXPECTED_FLOOR, FitParameters, RateModel, fit_cube
                               fitted_rate, neg_log_likelihood, neg_log_likelihood_gradient,
                               numeric_jacobian, rate_uncertainty, scale_normalisation)
 from baccmod.errors import BaccmodValueError
+from blocked_imports import run_blocked
 
 ENERGY_EDGES = np.geomspace(0.2, 50, 13)  # TeV
 ENERGY = np.sqrt(ENERGY_EDGES[1:] * ENERGY_EDGES[:-1])
@@ -418,13 +416,8 @@ def test_cube_shapes_and_failure_policy_are_checked_before_fitting():
 
 
 def test_fits_run_with_astropy_gammapy_and_regions_blocked():
-    script = textwrap.dedent("""
+    result = run_blocked("""
         import sys
-        class Block:
-            def find_spec(self, name, path=None, target=None):
-                if name.split('.')[0] in ('astropy', 'gammapy', 'regions'):
-                    raise ImportError('blocked: ' + name)
-        sys.meta_path.insert(0, Block())
         import numpy as np
         from baccmod.core import fit, fit_models
         model = fit_models.legacy_rate_model('gaussian2d')
@@ -436,8 +429,7 @@ def test_fits_run_with_astropy_gammapy_and_regions_blocked():
         assert not any(m.split('.')[0] in ('astropy', 'gammapy', 'regions')
                        for m in sys.modules)
         print('ok')
-    """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    """, ('astropy', 'gammapy', 'regions'))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("ok")
 
