@@ -42,7 +42,7 @@ class _AcceptanceMapCreator(CreatorAttributes):
                  interpolation_cleaning_spatial_relative_threshold=1e-2, *, location=None,
                  min_run_per_cos_zenith_bin=None, verbose=False, add_intermediary_output=False,
                  runwise_normalisation_energy_range=None,
-                 runwise_normalisation_method="scale", **options):
+                 runwise_normalisation_method="scale", rate_per="livetime", **options):
         if type(self) is _AcceptanceMapCreator:
             raise BaccmodTypeError("BaseAcceptanceMapCreator is abstract: use "
                                    "RadialAcceptanceMapCreator or Grid3DAcceptanceMapCreator.")
@@ -232,6 +232,19 @@ class RadialAcceptanceMapCreator(_AcceptanceMapCreator):
         norm x (E / 1 TeV)^-tilt, by Poisson likelihood (``method="fit"`` with a
         ``PowerLawNormSpectralModel``); the tilt is applied to the model's whole energy axis.
         See :mod:`baccmod.core.normalisation`.
+    rate_per : str
+        What the model's rates (s-1 MeV-1 sr-1) are per: ``"livetime"`` (default, BAccMod's
+        convention: counts / (livetime x dE x dOmega), livetime = GTI sum x DEADC as
+        gammapy's ``observation_live_time_duration``) or ``"observation_time"`` (counts /
+        (GTI sum x dE x dOmega): gammapy's ``MapDatasetMaker.make_background`` multiplies the
+        bkg IRF by ``observation_time_duration``, the GTI sum, in
+        ``make_map_background_irf(ontime=...)``). A per-livetime model given to gammapy
+        predicts ontime / livetime (1 / DEADC, 1.02-1.21 on H.E.S.S. DR1) times the
+        background; a per-observation-time one predicts it as it is. Run-wise normalised
+        models are the same either way (the norm absorbs the factor). With
+        ``"observation_time"`` every time taken from a run is its GTI sum: the exposures, the
+        ``min_livetime`` thresholds of the zenith bins and the LIVETIME of the products.
+        Recorded in each model's ``meta["RATE_PER"]`` (a header keyword of its file).
 
     Attributes
     ----------
@@ -323,7 +336,7 @@ class Grid3DAcceptanceMapCreator(_AcceptanceMapCreator):
                  interpolation_cleaning_spatial_relative_threshold=1e-2, *, location=None,
                  min_run_per_cos_zenith_bin=None, verbose=False, add_intermediary_output=False,
                  runwise_normalisation_energy_range=None,
-                 runwise_normalisation_method="scale", **options):
+                 runwise_normalisation_method="scale", rate_per="livetime", **options):
         self._setup(dict(locals()))
 
     @staticmethod

@@ -128,10 +128,12 @@ class Axes(Section):
 
 class Model(Section):
     """``kind``: radial, 3d or fit (RadialAcceptanceMapCreator, Grid3DAcceptanceMapCreator,
-    FitAcceptanceMapCreator); ``options``: any option of that creator by name (checked by
-    the creator), quantities as strings."""
+    FitAcceptanceMapCreator); ``rate_per``: the creators' option (rates per livetime or
+    per observation time); ``options``: any other option of that creator by name (checked
+    by the creator), quantities as strings."""
     kind: Literal["radial", "3d", "fit"] = "radial"
     oversample_map: int = Field(10, gt=0)
+    rate_per: Literal["livetime", "observation_time"] = "livetime"
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -232,6 +234,7 @@ class BaccmodConfig(Section):
         settings (quantities read from their strings)."""
         zenith = self.zenith.model_dump(exclude={"binning", "interpolation"})
         options = {**zenith, "oversample_map": self.model.oversample_map,
+                   "rate_per": self.model.rate_per,
                    **{name: quantity_or_value(value)
                       for name, value in self.model.options.items()}}
         if self.normalisation.energy_range is not None:
@@ -297,6 +300,8 @@ axes:
 model:
   kind: radial                 # radial, 3d or fit
   oversample_map: 10
+  rate_per: livetime           # rates per livetime, or observation_time: what gammapy
+                               # multiplies the bkg by (see the README)
   options: {}                  # any creator option by name, e.g. {dynamic_energy_axis: true}
 
 zenith:
