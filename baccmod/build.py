@@ -61,21 +61,28 @@ class ZenithBinning:
         return fine_cos_zenith_edges(self.fine_width)
 
 
+#: Lowest energy (TeV) of the default run-wise normalisation range (see RunwiseNormalisation).
+DEFAULT_NORM_ENERGY_MIN = 1.0
+
+
 @dataclass(frozen=True)
 class RunwiseNormalisation:
     """How per-run models are normalised to their run's counts (see
     :mod:`baccmod.core.normalisation`).
 
-    ``energy_range``: (low, high) TeV; None: from the run's safe energy threshold
-    (``LO_THRES`` of its effective area) to the model's highest energy, or the model's whole
-    range for a run without one. ``method``: ``"scale"`` or ``"fit"``."""
+    ``energy_range``: (low, high) TeV; None: the default, from
+    :data:`DEFAULT_NORM_ENERGY_MIN` (1 TeV) or the run's safe energy threshold (``LO_THRES``
+    of its effective area) when that is higher, to the model's highest energy; the model's
+    whole range when that does not reach above it (with a warning). Measured on H.E.S.S.
+    DR1 (README, "Run-wise norm"): the counts near the threshold, where models from other
+    runs match least, would otherwise set the norm. ``method``: ``"scale"`` or ``"fit"``."""
     energy_range: Optional[tuple] = None
     method: str = "scale"
 
     def energy_edges(self, obs, model_edges):
         """Edges (TeV) of the normalisation bins of one run (model edges inside its range)."""
-        low, high = self.energy_range or (safe_energy_threshold(obs) or model_edges[0],
-                                          model_edges[-1])
+        low, high = self.energy_range or (
+            max(DEFAULT_NORM_ENERGY_MIN, safe_energy_threshold(obs) or 0.0), model_edges[-1])
         edges = norm_energy_edges(model_edges, low, high)
         if edges is not None:
             return edges
@@ -84,9 +91,11 @@ class RunwiseNormalisation:
                 f"runwise_normalisation_energy_range [{low:g}, {high:g}] TeV does not overlap "
                 f"the model's energy axis [{model_edges[0]:g}, {model_edges[-1]:g}] TeV: "
                 "give a range inside it.")
-        log.warning("run %s: its safe energy threshold %.3g TeV is above the model's energy "
-                    "axis (up to %.3g TeV): its run-wise norm uses the whole axis.",
-                    obs.obs_id, low, model_edges[-1])
+        log.warning("run %s: the default run-wise normalisation range starts at %.3g TeV "
+                    "(%g TeV or the run's safe energy threshold if higher), above the model's "
+                    "energy axis (up to %.3g TeV): its run-wise norm uses the whole axis; give "
+                    "runwise_normalisation_energy_range to choose.", obs.obs_id, low,
+                    DEFAULT_NORM_ENERGY_MIN, model_edges[-1])
         return np.asarray(model_edges, dtype=float)
 
 
