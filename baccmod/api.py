@@ -42,7 +42,7 @@ class _AcceptanceMapCreator(CreatorAttributes):
                  interpolation_cleaning_spatial_relative_threshold=1e-2, *, location=None,
                  min_run_per_cos_zenith_bin=None, verbose=False, add_intermediary_output=False,
                  runwise_normalisation_energy_range=None,
-                 runwise_normalisation_method="scale", **options):
+                 runwise_normalisation_method="scale", rate_per="livetime", **options):
         if type(self) is _AcceptanceMapCreator:
             raise BaccmodTypeError("BaseAcceptanceMapCreator is abstract: use "
                                    "RadialAcceptanceMapCreator or Grid3DAcceptanceMapCreator.")
@@ -220,18 +220,33 @@ class RadialAcceptanceMapCreator(_AcceptanceMapCreator):
         Also put each returned model's products in its ``meta["baccmod"]`` (see
         :mod:`baccmod.products`).
     runwise_normalisation_energy_range : tuple of two energy Quantities, optional
-        Energy range (low, high) of the run-wise norms of per-run models. Default: from the
-        run's safe energy threshold (``LO_THRES`` of its effective area, as gammapy's
-        ``SafeMaskMaker`` ``aeff-default``) to the model's highest energy, so that the
-        counts near the threshold, where the model's energy dependence is least certain,
-        do not set the norm; the model's whole range for runs without a threshold. Cut to
-        the model's energy axis; it must overlap it.
+        Energy range (low, high) of the run-wise norms of per-run models. Default: from
+        1 TeV, or the run's safe energy threshold (``LO_THRES`` of its effective area, as
+        gammapy's ``SafeMaskMaker`` ``aeff-default``) when that is higher, to the model's
+        highest energy, so that the counts near the threshold, where a model from other
+        runs matches least, do not set the norm (on H.E.S.S. DR1 gammapy's norms in 1-10 TeV
+        are then 0.97-1.04 on four targets, 0.53-1.06 with the whole range; see the
+        README); the model's whole range, with a warning, when it does not reach above
+        that. Cut to the model's energy axis; it must overlap it.
     runwise_normalisation_method : str
         ``"scale"``: one norm, the closed-form Poisson likelihood maximum (gammapy's
         ``FoVBackgroundMaker(method="scale")``); ``"fit"``: norm and spectral tilt, model x
         norm x (E / 1 TeV)^-tilt, by Poisson likelihood (``method="fit"`` with a
         ``PowerLawNormSpectralModel``); the tilt is applied to the model's whole energy axis.
         See :mod:`baccmod.core.normalisation`.
+    rate_per : str
+        What the model's rates (s-1 MeV-1 sr-1) are per: ``"livetime"`` (default, BAccMod's
+        convention: counts / (livetime x dE x dOmega), livetime = GTI sum x DEADC as
+        gammapy's ``observation_live_time_duration``) or ``"observation_time"`` (counts /
+        (GTI sum x dE x dOmega): gammapy's ``MapDatasetMaker.make_background`` multiplies the
+        bkg IRF by ``observation_time_duration``, the GTI sum, in
+        ``make_map_background_irf(ontime=...)``). A per-livetime model given to gammapy
+        predicts ontime / livetime (1 / DEADC, 1.02-1.21 on H.E.S.S. DR1) times the
+        background; a per-observation-time one predicts it as it is. Run-wise normalised
+        models are the same either way (the norm absorbs the factor). With
+        ``"observation_time"`` every time taken from a run is its GTI sum: the exposures, the
+        ``min_livetime`` thresholds of the zenith bins and the LIVETIME of the products.
+        Recorded in each model's ``meta["RATE_PER"]`` (a header keyword of its file).
 
     Attributes
     ----------
@@ -323,7 +338,7 @@ class Grid3DAcceptanceMapCreator(_AcceptanceMapCreator):
                  interpolation_cleaning_spatial_relative_threshold=1e-2, *, location=None,
                  min_run_per_cos_zenith_bin=None, verbose=False, add_intermediary_output=False,
                  runwise_normalisation_energy_range=None,
-                 runwise_normalisation_method="scale", **options):
+                 runwise_normalisation_method="scale", rate_per="livetime", **options):
         self._setup(dict(locals()))
 
     @staticmethod

@@ -23,7 +23,7 @@ from .adapters.run_list import observation_list
 from .collection import (AZIMUTH_SIDES, BackgroundCollectionZenith,
                          BackgroundCollectionZenithSplitAzimuth)
 from .core.binned import ZenithBinnedAccumulator
-from .core.model import RunSummary
+from .core.model import RunSummary, timed_per
 from .core.rate import energy_bin_exposure
 from .core.normalisation import norm_energy_edges
 from .core.split import azimuth_at, cos_zenith_at, equal_piece_count, split_run
@@ -36,6 +36,8 @@ from .products import RunRecord, model_products, per_run_meta, run_table, with_p
 from .progress import progress
 
 log = logging.getLogger(__name__)
+#: Meta key (and FITS header keyword) of a model's rate convention, one of RATE_PER.
+RATE_PER_KEY = "RATE_PER"
 
 
 @dataclass(frozen=True)
@@ -59,21 +61,28 @@ class ZenithBinning:
         return fine_cos_zenith_edges(self.fine_width)
 
 
+#: Lowest energy (TeV) of the default run-wise normalisation range (see RunwiseNormalisation).
+DEFAULT_NORM_ENERGY_MIN = 1.0
+
+
 @dataclass(frozen=True)
 class RunwiseNormalisation:
     """How per-run models are normalised to their run's counts (see
     :mod:`baccmod.core.normalisation`).
 
-    ``energy_range``: (low, high) TeV; None: from the run's safe energy threshold
-    (``LO_THRES`` of its effective area) to the model's highest energy, or the model's whole
-    range for a run without one. ``method``: ``"scale"`` or ``"fit"``."""
+    ``energy_range``: (low, high) TeV; None: the default, from
+    :data:`DEFAULT_NORM_ENERGY_MIN` (1 TeV) or the run's safe energy threshold (``LO_THRES``
+    of its effective area) when that is higher, to the model's highest energy; the model's
+    whole range when that does not reach above it (with a warning). Measured on H.E.S.S.
+    DR1 (README, "Run-wise norm"): the counts near the threshold, where models from other
+    runs match least, would otherwise set the norm. ``method``: ``"scale"`` or ``"fit"``."""
     energy_range: Optional[tuple] = None
     method: str = "scale"
 
     def energy_edges(self, obs, model_edges):
         """Edges (TeV) of the normalisation bins of one run (model edges inside its range)."""
-        low, high = self.energy_range or (safe_energy_threshold(obs) or model_edges[0],
-                                          model_edges[-1])
+        low, high = self.energy_range or (
+            max(DEFAULT_NORM_ENERGY_MIN, safe_energy_threshold(obs) or 0.0), model_edges[-1])
         edges = norm_energy_edges(model_edges, low, high)
         if edges is not None:
             return edges
@@ -82,9 +91,11 @@ class RunwiseNormalisation:
                 f"runwise_normalisation_energy_range [{low:g}, {high:g}] TeV does not overlap "
                 f"the model's energy axis [{model_edges[0]:g}, {model_edges[-1]:g}] TeV: "
                 "give a range inside it.")
-        log.warning("run %s: its safe energy threshold %.3g TeV is above the model's energy "
-                    "axis (up to %.3g TeV): its run-wise norm uses the whole axis.",
-                    obs.obs_id, low, model_edges[-1])
+        log.warning("run %s: the default run-wise normalisation range starts at %.3g TeV "
+                    "(%g TeV or the run's safe energy threshold if higher), above the model's "
+                    "energy axis (up to %.3g TeV): its run-wise norm uses the whole axis; give "
+                    "runwise_normalisation_energy_range to choose.", obs.obs_id, low,
+                    DEFAULT_NORM_ENERGY_MIN, model_edges[-1])
         return np.asarray(model_edges, dtype=float)
 
 
@@ -113,6 +124,10 @@ class ModelSpec:
         Put each model's products in its ``meta["baccmod"]`` (see :mod:`baccmod.products`).
     norm : RunwiseNormalisation
         Energy range and method of the run-wise norms of per-run models.
+    rate_per : str
+        What the rates are per: ``"livetime"`` or ``"observation_time"`` (see
+        :func:`baccmod.core.model.timed_per`); recorded as ``RATE_PER`` in each model's meta
+        (a header keyword of the files gammapy writes).
     """
     geometry: object
     energy_axis: object
@@ -126,6 +141,7 @@ class ModelSpec:
     fit: object = None
     intermediary_output: bool = False
     norm: RunwiseNormalisation = field(default_factory=RunwiseNormalisation)
+    rate_per: str = "livetime"
 
     @property
     def energy_edges(self):
@@ -136,8 +152,18 @@ class ModelSpec:
         return self.geometry.accumulator(self.energy_axis_computation.edges.to_value(u.TeV))
 
     def wrap(self, rate):
-        """The gammapy IRF of a rate array on the model's axes (s-1 MeV-1 sr-1)."""
-        return self.geometry.wrap(rate, self.energy_axis)
+        """The gammapy IRF of a rate array on the model's axes (s-1 MeV-1 sr-1), its
+        ``meta["RATE_PER"]`` saying what the rates are per."""
+        model = self.geometry.wrap(rate, self.energy_axis)
+        model.meta[RATE_PER_KEY] = self.rate_per
+        return model
+
+    def read(self, obs, track):
+        """One run as arrays, timed per ``rate_per`` (``track``: with its GTIs and pointing
+        track, see :meth:`baccmod.geometry.RadialGeometry.read`)."""
+        timed = self.rate_per != "livetime"
+        run = self.geometry.read(obs, self.location, self.areas, track=track or timed)
+        return timed_per(run, self.rate_per)
 
     def estimate(self, cube, context="model"):
         """:class:`~baccmod.estimate.RateEstimate` of a stacked cube."""
@@ -246,7 +272,7 @@ def scan(observations, spec, build, summarize=False):
     binned = ZenithBinnedAccumulator(template, spec.zenith.fine_edges) if split else None
     summaries, records, totals = [], [], {}
     for obs in progress(observations, desc="runs"):
-        run = spec.geometry.read(obs, spec.location, spec.areas, track=split or summarize)
+        run = spec.read(obs, track=split or summarize)
         norm_range = spec.norm.energy_edges(obs, spec.energy_edges) if summarize else None
         records.append(RunRecord.of(run))
         cuts = _model_cut_times(run, spec.zenith) if split else np.empty(0)
@@ -377,6 +403,12 @@ def check_base_model(base_model, spec):
             raise BaccmodValueError(f"{name} has unit {model.unit}, not a background rate "
                                     "(s-1 MeV-1 sr-1 or equivalent).")
         check_model_rates(model, name)
+        recorded = (getattr(model, "meta", None) or {}).get(RATE_PER_KEY)
+        if recorded is not None and recorded != spec.rate_per:
+            raise BaccmodValueError(
+                f"{name} has rates per {recorded} (its {RATE_PER_KEY}), the creator makes "
+                f"them per {spec.rate_per}: give rate_per={recorded!r} or a base model made "
+                f"with rate_per={spec.rate_per!r}.")
     return base_model
 
 

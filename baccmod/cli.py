@@ -38,23 +38,63 @@ def cli(verbose):
 @cli.command()
 @click.argument("file", default="baccmod.yaml", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--overwrite", is_flag=True, help="Replace an existing FILE.")
-def init(file, overwrite):
-    """Write a commented template config to FILE (default baccmod.yaml)."""
-    from .config import TEMPLATE
+@click.option("--data-store", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="DL3 data store of the runs: FILE is then ready for `baccmod build`.")
+@click.option("--target", help="Only the runs of this OBJECT of the observation index.")
+@click.option("--obs-id", "obs_ids", type=int, multiple=True, help="A run (repeatable).")
+@click.option("--exclusion-radius", default="0.4 deg", show_default=True,
+              help="Circles of this radius around the runs' targets (RA_OBJ, DEC_OBJ) are "
+                   "excluded.")
+def init(file, overwrite, data_store, target, obs_ids, exclusion_radius):
+    """Write a commented config to FILE (default baccmod.yaml): the template, or with
+    --data-store one for those runs, with their targets excluded."""
     if file.exists() and not overwrite:
         raise click.ClickException(f"{file} exists: give another FILE or --overwrite.")
-    file.write_text(TEMPLATE)
-    click.echo(f"wrote {file}: edit it, then run `baccmod build {file}`.")
+    if data_store is None:
+        from .config import TEMPLATE
+        file.write_text(TEMPLATE)
+        click.echo(f"wrote {file}: edit it, then run `baccmod build {file}`.")
+        return
+    text = _run(_config_text, data_store.absolute(), target, list(obs_ids), exclusion_radius)
+    file.write_text(text)
+    click.echo(f"wrote {file}: run `baccmod build {file}` (or edit it first).")
+
+
+def _config_text(data_store, target, obs_ids, exclusion_radius):
+    """The config of ``baccmod init --data-store``, checked as the build will read it."""
+    from astropy import units as u
+
+    from . import workflow
+    from .config import BaccmodConfig, Data, filled_template
+    from .errors import BaccmodValueError
+    try:
+        radius = u.Quantity(exclusion_radius)
+    except (TypeError, ValueError):
+        radius = None
+    if radius is None or radius.unit.physical_type != "angle":
+        raise BaccmodValueError(f"--exclusion-radius: {exclusion_radius!r} is not an angle "
+                           "(e.g. \"0.4 deg\").")
+    from gammapy.data import DataStore
+    selection = Data(datastore=data_store, target=target, obs_ids=obs_ids or None)
+    chosen = workflow.selected_obs_ids(DataStore.from_dir(data_store), selection,
+                                       "--data-store/--target/--obs-id")
+    text = filled_template(data_store, target, obs_ids,
+                           workflow.target_circles(data_store, chosen, radius))
+    BaccmodConfig.from_yaml(text, source="the written config")
+    return text
 
 
 @cli.command()
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 def build(config):
-    """Build the models of CONFIG and write its outputs (DataStore and/or collection)."""
+    """Build the models of CONFIG, write its outputs (DataStore and/or collection) and, when
+    it names validation.out_dir, the validation report of the DataStore."""
     from . import workflow
-    written = _run(lambda: workflow.build(_config(config)))
-    for path in written:
+    settings = _run(_config, config)
+    for path in _run(workflow.build, settings):
         click.echo(f"wrote {path}")
+    if settings.validation.out_dir is not None and settings.outputs.datastore is not None:
+        _report(_run(workflow.validate, settings))
 
 
 @cli.command()
@@ -62,7 +102,11 @@ def build(config):
 def validate(config):
     """Write the validation report of the DataStore built from CONFIG."""
     from . import workflow
-    result = _run(lambda: workflow.validate(_config(config)))
+    _report(_run(lambda: workflow.validate(_config(config))))
+
+
+def _report(result):
+    """Print a validation result's summary and the files it wrote."""
     for name, value in getattr(result, "summary", {}).items():
         click.echo(f"{name}: {value}")
     for path in getattr(result, "figures", []):

@@ -5,6 +5,7 @@ and checked for their physical type; relative paths are relative to the config f
 Errors name the offending key (``data.cone.radius``). :data:`TEMPLATE` is the
 commented config ``baccmod init`` writes.
 """
+import json
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
@@ -128,10 +129,12 @@ class Axes(Section):
 
 class Model(Section):
     """``kind``: radial, 3d or fit (RadialAcceptanceMapCreator, Grid3DAcceptanceMapCreator,
-    FitAcceptanceMapCreator); ``options``: any option of that creator by name (checked by
-    the creator), quantities as strings."""
+    FitAcceptanceMapCreator); ``rate_per``: the creators' option (rates per livetime or
+    per observation time); ``options``: any other option of that creator by name (checked
+    by the creator), quantities as strings."""
     kind: Literal["radial", "3d", "fit"] = "radial"
     oversample_map: int = Field(10, gt=0)
+    rate_per: Literal["livetime", "observation_time"] = "livetime"
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -232,6 +235,7 @@ class BaccmodConfig(Section):
         settings (quantities read from their strings)."""
         zenith = self.zenith.model_dump(exclude={"binning", "interpolation"})
         options = {**zenith, "oversample_map": self.model.oversample_map,
+                   "rate_per": self.model.rate_per,
                    **{name: quantity_or_value(value)
                       for name, value in self.model.options.items()}}
         if self.normalisation.energy_range is not None:
@@ -240,6 +244,42 @@ class BaccmodConfig(Section):
         if self.normalisation.method is not None:
             options["runwise_normalisation_method"] = self.normalisation.method
         return options
+
+
+def filled_template(datastore, target=None, obs_ids=None, circles=()):
+    """:data:`TEMPLATE` for a data store, as ``baccmod init --data-store`` writes it.
+
+    Parameters
+    ----------
+    datastore : Path
+        ``data.datastore``.
+    target : str, optional
+        ``data.target`` (the template's example cone cut is left out).
+    obs_ids : list of int, optional
+        ``data.obs_ids``; without them nor ``target``, all runs of the data store.
+    circles : list of (ra, dec, radius) Quantity triples
+        ``exclusions.circles`` (replacing the template's example).
+    """
+    text = _with_value(TEMPLATE, "  datastore:", json.dumps(str(datastore)))
+    text = text.replace(_TEMPLATE_CONE, "  cone: null\n")
+    text = _with_value(text, "  target:", json.dumps(target) if target else "null")
+    text = _with_value(text, "  obs_ids:", json.dumps(list(obs_ids)) if obs_ids else "null")
+    lines = "".join(f"    - {{ra: {ra.to_value('deg'):.5f} deg, dec: {dec.to_value('deg'):.5f} "
+                    f"deg, radius: {radius.to_value('deg'):g} deg}}\n"
+                    for ra, dec, radius in circles)
+    return text.replace(_TEMPLATE_CIRCLES, "  circles:\n" + lines if lines else
+                        "  circles: []\n")
+
+
+def _with_value(text, key, value):
+    """``text`` with the first line starting with ``key`` given ``value`` (its comment kept)."""
+    start = text.index("\n" + key) + 1
+    end = text.index("\n", start)
+    comment = text[start:end].partition("#")[2]
+    line = f"{key} {value}"
+    if comment:
+        line = f"{line:<30} #{comment}"
+    return text[:start] + line + text[end:]
 
 
 def quantity_or_value(value):
@@ -266,9 +306,10 @@ def _describe(error):
 
 
 TEMPLATE = """\
-# baccmod config: `baccmod build THIS_FILE` builds background models and writes them,
-# `baccmod validate THIS_FILE` checks them. Quantities are strings with units ("0.4 deg");
-# relative paths are relative to this file's folder. Unknown keys are refused.
+# baccmod config: `baccmod build THIS_FILE` builds background models, writes them and
+# checks them (the report of validation.out_dir; `baccmod validate THIS_FILE` redoes it).
+# Quantities are strings with units ("0.4 deg"); relative paths are relative to this file's
+# folder. Unknown keys are refused.
 
 data:                          # the runs that get a model
   datastore: hess-dl3-dr1      # folder with hdu-index.fits.gz and obs-index.fits.gz
@@ -297,6 +338,8 @@ axes:
 model:
   kind: radial                 # radial, 3d or fit
   oversample_map: 10
+  rate_per: livetime           # rates per livetime, or observation_time: what gammapy
+                               # multiplies the bkg by (see the README)
   options: {}                  # any creator option by name, e.g. {dynamic_energy_axis: true}
 
 zenith:
@@ -320,5 +363,17 @@ outputs:
   overwrite: false
 
 validation:
-  out_dir: validation          # report of `baccmod validate`
+  out_dir: validation          # report written by `baccmod build` (and `baccmod validate`);
+                               # null: none
+"""
+
+_TEMPLATE_CONE = """\
+  cone:                        # ... pointed within radius of (ra, dec) (null: no cut)
+    ra: 329.71694 deg
+    dec: -30.2255 deg
+    radius: 2 deg
+"""
+_TEMPLATE_CIRCLES = """\
+  circles:
+    - {ra: 329.71694 deg, dec: -30.2255 deg, radius: 0.4 deg}
 """

@@ -11,6 +11,7 @@ from .build import ModelSpec, RunwiseNormalisation, ZenithBinning
 from .collection import BackgroundCollectionZenith
 from .core.binned import BINNING_METHODS, check_binning_method
 from .core.fov import EARTH_ROTATION_RATE
+from .core.model import RATE_PER
 from .core.normalisation import METHODS as NORM_METHODS
 from .core.zenith_interpolation import check_interpolation_kind
 from .errors import BaccmodTypeError, BaccmodValueError
@@ -78,6 +79,7 @@ def checked_options(options, regular_offset_axis):
     o["runwise_normalisation_method"] = _check_norm_method(o["runwise_normalisation_method"])
     o["runwise_normalisation_energy_range"] = _check_norm_range(
         o["runwise_normalisation_energy_range"], o["energy_axis"])
+    o["rate_per"] = _check_choice(o["rate_per"], "rate_per", RATE_PER)
     BackgroundCollectionZenith(**collection_settings(o))  # the collections check their own
     _check_work_limits(o)
     return o
@@ -104,7 +106,8 @@ def model_spec(options, geometry, fit=None):
                      zenith, collection_settings(options), mini_irf, dynamic, fit,
                      intermediary_output=options.get("add_intermediary_output", False),
                      norm=RunwiseNormalisation(_range_tev(options),
-                                               options["runwise_normalisation_method"]))
+                                               options["runwise_normalisation_method"]),
+                     rate_per=options["rate_per"])
     geometry.check_sub_pixels(spec.areas)
     return spec
 
@@ -202,10 +205,14 @@ def _range_tev(options):
 
 
 def _check_norm_method(method):
-    if not isinstance(method, str) or method not in NORM_METHODS:
-        raise BaccmodValueError(f"runwise_normalisation_method must be one of "
-                                f"{', '.join(map(repr, NORM_METHODS))}, got {method!r}.")
-    return method
+    return _check_choice(method, "runwise_normalisation_method", NORM_METHODS)
+
+
+def _check_choice(value, name, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise BaccmodValueError(f"{name} must be one of {', '.join(map(repr, choices))}, "
+                                f"got {value!r}.")
+    return value
 
 
 def _check_norm_range(energy_range, energy_axis):

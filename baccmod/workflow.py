@@ -47,6 +47,23 @@ def selected_obs_ids(store, selection, key):
     return obs_ids
 
 
+def target_circles(datastore, obs_ids, radius):
+    """Exclusion circles of ``radius`` (angle Quantity) around the targets of the runs (their
+    RA_OBJ, DEC_OBJ in the data store's observation index), each target once: a list of
+    (ra, dec, radius) Quantities."""
+    from gammapy.data import DataStore
+    table = DataStore.from_dir(datastore).obs_table
+    if not {"RA_OBJ", "DEC_OBJ"} <= set(table.colnames):
+        raise BaccmodValueError(f"the observation index of {datastore} has no RA_OBJ/DEC_OBJ "
+                                "columns: give the exclusion circles in the config instead.")
+    rows = table[np.isin(table["OBS_ID"], obs_ids)]
+    positions = np.unique(np.round(np.stack([np.asarray(rows["RA_OBJ"], float),
+                                             np.asarray(rows["DEC_OBJ"], float)], axis=1), 5),
+                          axis=0)
+    return [(ra * u.deg, dec * u.deg, radius) for ra, dec in positions
+            if np.isfinite(ra) and np.isfinite(dec)]
+
+
 def exclusion_list(exclusions):
     """Regions and mask maps of the ``exclusions`` section (for ``exclude_regions``)."""
     from astropy.coordinates import SkyCoord

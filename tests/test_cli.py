@@ -37,6 +37,7 @@ def edited_config(folder, runs_dir, **sections):
                     "offset": {"max": "2 deg", "nbin": 4}}
     data["model"]["oversample_map"] = 2
     data["outputs"]["datastore"] = "out"
+    data["validation"]["out_dir"] = None  # the report is tested on its own below
     for section, values in sections.items():
         data[section].update(values)
     path.write_text(yaml.safe_dump(data))
@@ -137,11 +138,14 @@ def test_python_m_baccmod_routes_to_the_command_line():
         assert command in result.stdout
 
 
-def test_validate_writes_the_report(tmp_path, runs_dir):
+def test_build_and_validate_write_the_report(tmp_path, runs_dir):
     if importlib.util.find_spec("baccmod.validation") is None:
         pytest.skip("baccmod.validation (branch validation) is not merged here yet")
     config = edited_config(tmp_path, runs_dir, validation={"out_dir": "report"})
     assert CliRunner().invoke(cli, ["build", str(config)]).exit_code == 0
+    assert any((tmp_path / "report").glob("*.png")), "build writes the report too"
+    for png in (tmp_path / "report").glob("*.png"):
+        png.unlink()
     result = CliRunner().invoke(cli, ["validate", str(config)])
     assert result.exit_code == 0, result.output
     assert any((tmp_path / "report").glob("*.png"))

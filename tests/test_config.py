@@ -104,3 +104,11 @@ def test_creator_options_from_model_zenith_and_normalisation():
     ("min_livetime", "min_livetime"), ("3 apples", "3 apples"), (5, 5)])
 def test_quantity_strings_read(text, expected):
     assert quantity_or_value(text) == expected
+
+
+def test_rate_per_reaches_the_creator_and_only_its_two_values_are_accepted():
+    config = BaccmodConfig.from_yaml(template_with(model={"rate_per": "observation_time"}))
+    assert config.creator_options()["rate_per"] == "observation_time"
+    assert BaccmodConfig.from_yaml(TEMPLATE).creator_options()["rate_per"] == "livetime"
+    with pytest.raises(BaccmodValueError, match="model.rate_per"):
+        BaccmodConfig.from_yaml(template_with(model={"rate_per": "ontime"}))

@@ -142,11 +142,12 @@ def test_per_run_models_default_to_the_stacked_model_with_norms(zenith_runs):
 
 
 def test_runwise_norm_is_what_gammapys_fov_background_maker_fits(zenith_runs):
-    """Closure: gammapy's own prediction and fitted norm for a run with the stacked model."""
+    """Closure: gammapy's own prediction and fitted norm for a run with the stacked model,
+    both over the model's whole energy range."""
     from gammapy.datasets import MapDataset
     from gammapy.makers import FoVBackgroundMaker, MapDatasetMaker
     from gammapy.maps import Map, WcsGeom
-    maker = creator()
+    maker = creator(runwise_normalisation_energy_range=tuple(ENERGY.edges[[0, -1]]))
     maker.create_acceptance_map_per_observation(zenith_runs[:4])
     stacked = creator().create_acceptance_map(zenith_runs[:4])
     obs = zenith_runs[2]

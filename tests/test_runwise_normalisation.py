@@ -1,5 +1,8 @@
-"""Run-wise normalisation: the likelihood maxima of both methods, their errors (pulls) and
-the options' checks."""
+"""Run-wise normalisation: the likelihood maxima of both methods, their errors (pulls), the
+default energy range and the options' checks."""
+import logging
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from astropy import units as u
@@ -7,6 +10,7 @@ from gammapy.maps import MapAxis
 from scipy.optimize import minimize, minimize_scalar
 
 from baccmod import RadialAcceptanceMapCreator
+from baccmod.build import RunwiseNormalisation
 from baccmod.core.normalisation import fit_norm_tilt, scale_norm, tilt_factor
 
 CENTRES = np.geomspace(1.2, 8.0, 8)  # TeV
@@ -72,3 +76,37 @@ def test_energy_range_may_be_a_quantity_array():
     creator = RadialAcceptanceMapCreator(ENERGY, OFFSET,
                                          runwise_normalisation_energy_range=[1, 10] * u.TeV)
     assert creator._spec.norm.energy_range == pytest.approx((1.0, 10.0))
+
+
+class RunWithThreshold:
+    """A run as the default range sees it: an effective area whose header may hold
+    LO_THRES (TeV), or no effective area at all (``lo_thres=None``)."""
+
+    def __init__(self, lo_thres):
+        self.obs_id = 7
+        if lo_thres is not None:
+            self.aeff = SimpleNamespace(meta={"LO_THRES": lo_thres})
+
+
+MODEL_EDGES = ENERGY.edges.to_value(u.TeV)
+
+
+@pytest.mark.parametrize("lo_thres, low", [(0.4, 1.0), (None, 1.0), (2.5, 2.5)])
+def test_default_range_starts_at_1_tev_or_the_safe_threshold_if_higher(lo_thres, low):
+    edges = RunwiseNormalisation().energy_edges(RunWithThreshold(lo_thres), MODEL_EDGES)
+    assert edges[0] == pytest.approx(low)
+    assert edges[-1] == pytest.approx(100.0)
+    assert np.all(np.isin(edges[1:-1], MODEL_EDGES))
+
+
+def test_default_range_above_the_model_falls_back_to_the_whole_axis_with_a_warning(caplog):
+    low_energy_edges = np.geomspace(0.05, 0.8, 5)
+    with caplog.at_level(logging.WARNING, logger="baccmod"):
+        edges = RunwiseNormalisation().energy_edges(RunWithThreshold(None), low_energy_edges)
+    np.testing.assert_allclose(edges, low_energy_edges)
+    assert "run 7" in caplog.text and "whole axis" in caplog.text
+
+
+def test_a_given_range_overrides_the_threshold():
+    edges = RunwiseNormalisation((0.3, 3.0)).energy_edges(RunWithThreshold(2.5), MODEL_EDGES)
+    assert (edges[0], edges[-1]) == pytest.approx((0.3, 3.0))

@@ -10,7 +10,7 @@ A model is accumulated run by run (memory: one run's events plus the cubes):
 Units: energies in TeV, angles in rad, times in s, rates in s-1 MeV-1 sr-1.
 """
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 import numpy as np
@@ -22,6 +22,11 @@ from .fov import angular_separation
 log = logging.getLogger(__name__)
 
 TEV_TO_MEV = rate_mod.TEV_TO_MEV
+#: What a model's rates are per: each run's livetime (BAccMod's convention; gammapy's
+#: ``observation_live_time_duration``, GTI sum x DEADC) or its observation time (gammapy's
+#: ``observation_time_duration``, the GTI sum, which ``MapDatasetMaker`` multiplies the bkg
+#: IRF by). See :func:`timed_per`.
+RATE_PER = ("livetime", "observation_time")
 #: Pointings whose ring fractions a radial accumulator keeps (runs repeat wobble positions).
 _MAX_CACHED_POINTINGS = 256
 
@@ -103,6 +108,33 @@ class RunArrays:
         return run_label(self.obs_id, self.source)
 
 
+def observation_time(gti_starts, gti_stops):
+    """Observation time (ontime) of GTIs (arrays of starts and stops, s): their sum, s."""
+    return float(np.sum(np.asarray(gti_stops) - np.asarray(gti_starts)))
+
+
+def timed_per(run, rate_per):
+    """The run with the time its rates are per (``rate_per``, one of :data:`RATE_PER`).
+
+    Every time a model takes from a run (its exposure, the zenith bins' time thresholds, the
+    products' run table) is the run's ``livetime`` attribute; for ``"observation_time"``
+    that becomes the sum of its GTIs (``run.gti_starts`` and ``gti_stops`` are needed), and
+    the weights of its rotation nodes follow. ``"livetime"`` gives the run unchanged.
+    """
+    if rate_per == "livetime":
+        return run
+    if rate_per != "observation_time":
+        raise BaccmodValueError(f"rate_per must be one of {RATE_PER}, got {rate_per!r}.")
+    if run.gti_starts is None or run.gti_stops is None:
+        raise BaccmodValueError(f"{run.label}: its GTIs are needed for rates per observation "
+                                "time (RunArrays.gti_starts / gti_stops).")
+    ontime = observation_time(run.gti_starts, run.gti_stops)
+    changes = dict(livetime=ontime)
+    if run.node_weights is not None and run.livetime > 0:
+        changes["node_weights"] = run.node_weights * (ontime / run.livetime)
+    return replace(run, **changes)
+
+
 @dataclass(frozen=True)
 class RunSummary:
     """What the per-run models need from a run once its events are counted: its GTIs,
@@ -121,8 +153,9 @@ class RunSummary:
 
     @property
     def observation_time(self):
-        """The run's observation time (ontime), s: last GTI stop - first GTI start."""
-        return float(np.max(self.gti_stops) - np.min(self.gti_starts))
+        """The run's observation time (ontime), s: the sum of its GTIs, the time gammapy's
+        ``MapDatasetMaker`` multiplies a bkg IRF by (``observation_time_duration``)."""
+        return observation_time(self.gti_starts, self.gti_stops)
 
     @classmethod
     def of(cls, run, contribution):
