@@ -140,9 +140,14 @@ class Model(Section):
 
 class Zenith(Section):
     """Per-run models: from zenith bins (``binning``), interpolated between them
-    (``interpolation``); the other keys are the creators' options of the same name."""
-    binning: bool = False
-    interpolation: bool = False
+    (``interpolation``); the other keys are the creators' options of the same name.
+
+    Binned and interpolated by default: a background changes with zenith angle, and one model
+    stacked over a wide zenith range mispredicts each run's spectrum near its threshold (DR1
+    PKS 2155-304, 21 runs at 7-50 deg: counts/predicted 1.13-1.19 in every offset ring
+    stacked, 1.00-1.05 interpolated)."""
+    binning: bool = True
+    interpolation: bool = True
     cos_zenith_binning_method: str = "min_livetime"
     cos_zenith_binning_parameter_value: float = 3600
     initial_cos_zenith_binning: float = 0.01
@@ -343,8 +348,8 @@ model:
   options: {}                  # any creator option by name, e.g. {dynamic_energy_axis: true}
 
 zenith:
-  binning: false               # per-run models from zenith bins ...
-  interpolation: false         # ... interpolated in cos(zenith) between them
+  binning: true                # per-run models from zenith bins ...
+  interpolation: true          # ... interpolated in cos(zenith) between them
   cos_zenith_binning_method: min_livetime
   cos_zenith_binning_parameter_value: 3600
   initial_cos_zenith_binning: 0.01
