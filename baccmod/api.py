@@ -15,6 +15,7 @@ from .compat import CreatorAttributes
 from .creator_options import checked_options, model_spec
 from .errors import BaccmodTypeError, BaccmodValueError
 from .estimate import energy_axis_of
+from .executors import EXECUTION_OPTIONS, execution
 from .fitting import fit_residuals, legacy_fit
 from .geometry import GridGeometry, RadialGeometry
 from .options import check_flag
@@ -42,7 +43,8 @@ class _AcceptanceMapCreator(CreatorAttributes):
                  interpolation_cleaning_spatial_relative_threshold=1e-2, *, location=None,
                  min_run_per_cos_zenith_bin=None, verbose=False, add_intermediary_output=False,
                  runwise_normalisation_energy_range=None,
-                 runwise_normalisation_method="scale", rate_per="livetime", **options):
+                 runwise_normalisation_method="scale", rate_per="livetime", n_jobs=None,
+                 executor=None, cache_dir=None, **options):
         if type(self) is _AcceptanceMapCreator:
             raise BaccmodTypeError("BaseAcceptanceMapCreator is abstract: use "
                                    "RadialAcceptanceMapCreator or Grid3DAcceptanceMapCreator.")
@@ -56,6 +58,7 @@ class _AcceptanceMapCreator(CreatorAttributes):
             options[name] = value
         options.pop("self", None)
         options.pop("__class__", None)
+        self._where = execution(*(options.pop(name) for name in EXECUTION_OPTIONS))
         checked = checked_options(options, self._regular_offset_axis)
         self.__dict__.update(checked)
         self.base_energy_axis_computation = self.energy_axis_computation
@@ -65,11 +68,13 @@ class _AcceptanceMapCreator(CreatorAttributes):
         self.sq_rel_residuals = fit_residuals([])
         self.zenith_bins = self.normalisation_table = None
         self.products = self.per_run_rate_error = None
+        self.n_jobs, self.executor, self.cache_dir = (
+            self._where.n_jobs, self._where.executor, self._where.cache_dir)
 
     def create_acceptance_map(self, observations):
         """Build the stacked model from the runs (a gammapy ``Observations`` or a list of
         ``Observation``, each run once)."""
-        result = build_background(observations, self._spec)
+        result = build_background(observations, self._spec, **self._execution_options())
         estimate = result.estimate
         self.counts = estimate.cube.counts
         self.livetime = result.livetime * u.s
@@ -81,6 +86,10 @@ class _AcceptanceMapCreator(CreatorAttributes):
         self.fit_result, self.sq_rel_residuals = estimate.fit, fit_residuals([estimate])
         return result.model
 
+    def _execution_options(self):
+        return dict(n_jobs=self._where.n_jobs, executor=self._where.executor,
+                    cache_dir=self._where.cache_dir)
+
     def create_model(self, observations):
         """BAccMod 0.4 name of :meth:`create_acceptance_map`."""
         return self.create_acceptance_map(observations)
@@ -89,7 +98,8 @@ class _AcceptanceMapCreator(CreatorAttributes):
         """Models in cos(zenith) bins (see the binning options), as a
         :class:`~baccmod.collection.BackgroundCollectionZenith` (or, with
         ``azimuth_east_west_splitting``, a ``BackgroundCollectionZenithSplitAzimuth``)."""
-        return self._collection(build_zenith_collection(observations, self._spec))
+        return self._collection(build_zenith_collection(observations, self._spec,
+                                                        **self._execution_options()))
 
     def create_acceptance_model(self, off_observations, zenith_binning=False):
         """BAccMod 0.4: a model from (OFF) runs; a zenith collection when ``zenith_binning``."""
@@ -97,8 +107,8 @@ class _AcceptanceMapCreator(CreatorAttributes):
         if check_flag(zenith_binning, "zenith_binning"):
             return self.create_model_cos_zenith_binned(off_observations)
         if self.azimuth_east_west_splitting:
-            return self._collection(build_zenith_collection(off_observations, self._spec,
-                                                            zenith_binning=False))
+            return self._collection(build_zenith_collection(
+                off_observations, self._spec, zenith_binning=False, **self._execution_options()))
         return self.create_acceptance_map(off_observations)
 
     def create_acceptance_map_per_observation(self, observations, zenith_binning=False,
@@ -121,7 +131,7 @@ class _AcceptanceMapCreator(CreatorAttributes):
             (runwise_normalisation, "runwise_normalisation"))]
         models, self.normalisation_table, base, self.per_run_rate_error = build_per_run_models(
             observations, self._spec, *flags, off_observations=off_observations,
-            base_model=base_model)
+            base_model=base_model, **self._execution_options())
         self.products = base.products
         if base.zenith_bins:
             self._report(base)
@@ -247,6 +257,17 @@ class RadialAcceptanceMapCreator(_AcceptanceMapCreator):
         ``"observation_time"`` every time taken from a run is its GTI sum: the exposures, the
         ``min_livetime`` thresholds of the zenith bins and the LIVETIME of the products.
         Recorded in each model's ``meta["RATE_PER"]`` (a header keyword of its file).
+    n_jobs : int, optional
+        Work on the runs in this many local processes (-1: one per core); None: here.
+    executor : concurrent.futures.Executor, optional
+        Work on the runs with this executor instead, e.g. a Dask cluster's
+        (``dask.distributed.Client(...).get_executor()``). The runs' contributions are summed
+        in the runs' order either way: the models are the same as the serial ones, number for
+        number (see :mod:`baccmod.executors`).
+    cache_dir : str or pathlib.Path, optional
+        Keep each run's work in this directory and reuse it: later builds with other zenith
+        binning, interpolation, mini-IRF or normalisation settings read no event file (see
+        :mod:`baccmod.run_cache`).
 
     Attributes
     ----------
@@ -338,7 +359,8 @@ class Grid3DAcceptanceMapCreator(_AcceptanceMapCreator):
                  interpolation_cleaning_spatial_relative_threshold=1e-2, *, location=None,
                  min_run_per_cos_zenith_bin=None, verbose=False, add_intermediary_output=False,
                  runwise_normalisation_energy_range=None,
-                 runwise_normalisation_method="scale", rate_per="livetime", **options):
+                 runwise_normalisation_method="scale", rate_per="livetime", n_jobs=None,
+                 executor=None, cache_dir=None, **options):
         self._setup(dict(locals()))
 
     @staticmethod

@@ -18,22 +18,20 @@ from typing import Optional
 import numpy as np
 from astropy import units as u
 
-from .adapters.irf import RATE_UNIT, check_model_rates, safe_energy_threshold
+from .adapters.irf import RATE_UNIT, check_model_rates
 from .adapters.run_list import observation_list
 from .collection import (AZIMUTH_SIDES, BackgroundCollectionZenith,
                          BackgroundCollectionZenithSplitAzimuth)
 from .core.binned import ZenithBinnedAccumulator
-from .core.model import RunSummary, timed_per
 from .core.rate import energy_bin_exposure
 from .core.normalisation import norm_energy_edges
-from .core.split import azimuth_at, cos_zenith_at, equal_piece_count, split_run
-from .core.zenith import angle_crossing_times, edge_crossing_times, fine_cos_zenith_edges
+from .core.zenith import fine_cos_zenith_edges
 from .errors import BaccmodTypeError, BaccmodValueError
 from .estimate import estimate_rate
-from .limits import check_run_pieces
-from .per_run import NORM_COLUMNS, SIDE_BOUNDARIES, per_run_models
-from .products import RunRecord, model_products, per_run_meta, run_table, with_products
-from .progress import progress
+from .executors import Execution, execution
+from .per_run import NORM_COLUMNS, per_run_models
+from .products import model_products, per_run_meta, run_table, with_products
+from .run_work import RunWorkSpec, check_mini_irf_pieces
 
 log = logging.getLogger(__name__)
 #: Meta key (and FITS header keyword) of a model's rate convention, one of RATE_PER.
@@ -79,10 +77,11 @@ class RunwiseNormalisation:
     energy_range: Optional[tuple] = None
     method: str = "scale"
 
-    def energy_edges(self, obs, model_edges):
-        """Edges (TeV) of the normalisation bins of one run (model edges inside its range)."""
+    def energy_edges(self, obs, model_edges, safe_threshold=None):
+        """Edges (TeV) of the normalisation bins of one run (model edges inside its range);
+        ``safe_threshold``: the run's safe energy threshold (TeV), None when unknown."""
         low, high = self.energy_range or (
-            max(DEFAULT_NORM_ENERGY_MIN, safe_energy_threshold(obs) or 0.0), model_edges[-1])
+            max(DEFAULT_NORM_ENERGY_MIN, safe_threshold or 0.0), model_edges[-1])
         edges = norm_energy_edges(model_edges, low, high)
         if edges is not None:
             return edges
@@ -158,12 +157,13 @@ class ModelSpec:
         model.meta[RATE_PER_KEY] = self.rate_per
         return model
 
-    def read(self, obs, track):
-        """One run as arrays, timed per ``rate_per`` (``track``: with its GTIs and pointing
-        track, see :meth:`baccmod.geometry.RadialGeometry.read`)."""
-        timed = self.rate_per != "livetime"
-        run = self.geometry.read(obs, self.location, self.areas, track=track or timed)
-        return timed_per(run, self.rate_per)
+    def run_work_spec(self, pieces=False, whole=True, norm=False):
+        """The :class:`~baccmod.run_work.RunWorkSpec` of each run's work for this model:
+        cut into ``pieces`` (binned in zenith, split in azimuth), the ``whole`` run's
+        contribution, the run-wise ``norm`` inputs."""
+        return RunWorkSpec(self.geometry, self.energy_axis_computation.edges.to_value(u.TeV),
+                           self.areas, self.location, self.rate_per, self.zenith, pieces,
+                           whole, norm, self.mini_irf_time_resolution)
 
     def estimate(self, cube, context="model"):
         """:class:`~baccmod.estimate.RateEstimate` of a stacked cube."""
@@ -204,20 +204,30 @@ class BuildResult:
     products: object = None
 
 
-def build_background(observations, spec):
-    """The stacked model of the runs (Background2D or Background3D) in a :class:`BuildResult`."""
-    return scan(observation_list(observations, "observations"), spec, build="stacked")
+def build_background(observations, spec, n_jobs=None, executor=None, cache_dir=None):
+    """The stacked model of the runs (Background2D or Background3D) in a :class:`BuildResult`.
+
+    ``n_jobs`` (local processes), ``executor`` (any ``concurrent.futures.Executor``, e.g. a
+    Dask client's) and ``cache_dir`` (the run cache) say where the runs are worked on and
+    whether their work is kept (:mod:`baccmod.executors`, :mod:`baccmod.run_cache`); the
+    model does not depend on them."""
+    return scan(observation_list(observations, "observations"), spec, build="stacked",
+                execution=execution(n_jobs, executor, cache_dir))
 
 
-def build_zenith_collection(observations, spec, zenith_binning=True):
+def build_zenith_collection(observations, spec, zenith_binning=True, n_jobs=None,
+                            executor=None, cache_dir=None):
     """Models in cos(zenith) bins (``zenith_binning``; else one bin per azimuth side) as a
-    zenith collection (azimuth-split with ``spec.zenith.azimuth_split``)."""
+    zenith collection (azimuth-split with ``spec.zenith.azimuth_split``); ``n_jobs``,
+    ``executor``, ``cache_dir``: see :func:`build_background`."""
     build = "binned" if zenith_binning else "azimuth"
-    return scan(observation_list(observations, "observations"), spec, build=build)
+    return scan(observation_list(observations, "observations"), spec, build=build,
+                execution=execution(n_jobs, executor, cache_dir))
 
 
 def build_per_run_models(observations, spec, zenith_binning=False, zenith_interpolation=False,
-                         runwise_normalisation=True, off_observations=None, base_model=None):
+                         runwise_normalisation=True, off_observations=None, base_model=None,
+                         n_jobs=None, executor=None, cache_dir=None):
     """One model per run: ``(dict obs_id -> IRF, normalisation table, BuildResult of the base
     model, dict obs_id -> statistical error of the run's rate)``.
 
@@ -227,9 +237,11 @@ def build_per_run_models(observations, spec, zenith_binning=False, zenith_interp
     The base model is ``base_model`` if given, else built from ``off_observations`` if given,
     else from ``observations``: stacked, or binned in cos(zenith) with ``zenith_binning``
     (implied by ``zenith_interpolation``). See
-    :meth:`baccmod.api.RadialAcceptanceMapCreator.create_acceptance_map_per_observation`.
+    :meth:`baccmod.api.RadialAcceptanceMapCreator.create_acceptance_map_per_observation`;
+    ``n_jobs``, ``executor``, ``cache_dir``: see :func:`build_background`.
     """
     observations = observation_list(observations, "observations")
+    where = execution(n_jobs, executor, cache_dir)
     binned = zenith_binning or zenith_interpolation
     build = "binned" if binned else "azimuth" if spec.zenith.azimuth_split else "stacked"
     if base_model is not None:
@@ -237,12 +249,15 @@ def build_per_run_models(observations, spec, zenith_binning=False, zenith_interp
             log.warning("both base_model and off_observations are given: base_model is used "
                         "and off_observations are ignored.")
         base = BuildResult(check_base_model(base_model, spec))
-        summaries = scan(observations, spec, build=None, summarize=True).summaries
+        summaries = scan(observations, spec, build=None, summarize=True,
+                         execution=where).summaries
     elif off_observations is not None:
-        base = scan(observation_list(off_observations, "off_observations"), spec, build=build)
-        summaries = scan(observations, spec, build=None, summarize=True).summaries
+        base = scan(observation_list(off_observations, "off_observations"), spec, build=build,
+                    execution=where)
+        summaries = scan(observations, spec, build=None, summarize=True,
+                         execution=where).summaries
     else:
-        base = scan(observations, spec, build=build, summarize=True)
+        base = scan(observations, spec, build=build, summarize=True, execution=where)
         summaries = base.summaries
     base_error = base.estimate.rate_error if base.estimate is not None else None
     method = spec.norm.method if runwise_normalisation else None
@@ -264,38 +279,32 @@ def _per_run_meta(models, errors, table, base_products):
                                           base_products))
 
 
-def scan(observations, spec, build, summarize=False):
+def scan(observations, spec, build, summarize=False, execution=None):
     """Read every run once; build the base model (``build``: "stacked", "binned", "azimuth"
-    or None) and/or each run's summary for the per-run models (``summarize``)."""
-    template = spec.accumulator()
+    or None) and/or each run's summary for the per-run models (``summarize``).
+
+    The runs are worked on as ``execution`` says (:class:`~baccmod.executors.Execution`:
+    here, in local processes or by an executor, with or without the run cache) and summed
+    in their order, so the result does not depend on it."""
+    execution = execution or Execution()
     split = build in ("binned", "azimuth")
+    work_spec = spec.run_work_spec(pieces=split, whole=build == "stacked" or summarize,
+                                   norm=summarize)
+    template = spec.accumulator()
     binned = ZenithBinnedAccumulator(template, spec.zenith.fine_edges) if split else None
     summaries, records, totals = [], [], {}
-    for obs in progress(observations, desc="runs"):
-        run = spec.read(obs, track=split or summarize)
-        norm_range = spec.norm.energy_edges(obs, spec.energy_edges) if summarize else None
-        records.append(RunRecord.of(run))
-        cuts = _model_cut_times(run, spec.zenith) if split else np.empty(0)
-        _check_run_work(run, spec, cuts.size + 1, per_run_model=summarize)
-        pieces = split_run(run, cuts) if split else [(run, 0.0)]
-        whole = None
-        if summarize and len(pieces) > 1:
-            whole = template.contribution(run, spec.areas, norm_range)
-        position = binned.add_run(run.obs_id, run.pointing_lon, run.pointing_lat) \
-            if split else None
-        for piece, mid_time in pieces:
-            part = template.contribution(piece, spec.areas,
-                                         norm_range if whole is None else None)
-            if whole is None:
-                whole = part
-            if split:
-                side = _side_index(azimuth_at(run, mid_time)) if spec.zenith.azimuth_split else 0
-                binned.add(part, float(cos_zenith_at(run, mid_time)), position, side)
-            elif build == "stacked":
-                template.add_contribution(part)
-                totals[run.obs_id] = (part.livetime, float(part.counts.sum()))
+    for obs, work in execution.works(observations, work_spec):
+        records.append(work.record)
+        if split:
+            position = binned.add_run(work.obs_id, work.pointing_lon, work.pointing_lat)
+            for piece in work.pieces:
+                side = _side_index(piece.azimuth) if spec.zenith.azimuth_split else 0
+                binned.add(piece.contribution, piece.cos_zenith, position, side)
+        elif build == "stacked":
+            template.add_contribution(work.whole)
+            totals[work.obs_id] = (work.whole.livetime, float(work.whole.counts.sum()))
         if summarize:
-            summaries.append(RunSummary.of(run, whole))
+            summaries.append(_summary(obs, work, spec))
     if build == "stacked":
         result = _stacked(template, spec, run_table(records, totals))
     elif split:
@@ -304,6 +313,14 @@ def scan(observations, spec, build, summarize=False):
         result = BuildResult()
     result.summaries = summaries
     return result
+
+
+def _summary(obs, work, spec):
+    """A run's RunSummary, its run-wise norm counted in its normalisation range."""
+    if spec.mini_irf_time_resolution is not None:
+        check_mini_irf_pieces(work, spec.mini_irf_time_resolution)
+    edges = spec.norm.energy_edges(obs, spec.energy_edges, work.safe_energy_threshold)
+    return work.summary(edges)
 
 
 def _stacked(accumulator, spec, runs):
@@ -349,30 +366,6 @@ def _collection(binned, build, spec, records):
 def _bin_name(zenith_bin, spec):
     side = f"{AZIMUTH_SIDES[zenith_bin.side]} " if spec.zenith.azimuth_split else ""
     return f"{side}zenith bin at {zenith_bin.zenith_deg:.2f} deg"
-
-
-def _model_cut_times(run, zenith):
-    cuts = []
-    if zenith.run_splitting:
-        cuts.append(edge_crossing_times(run.track_times, run.track_cos_zenith,
-                                        zenith.fine_edges))
-    if zenith.azimuth_split:
-        cuts.append(angle_crossing_times(run.track_times, run.track_azimuth, SIDE_BOUNDARIES))
-    return np.concatenate(cuts) if cuts else np.empty(0)
-
-
-def _check_run_work(run, spec, n_pieces, per_run_model=False):
-    """Refuse a run (once read, before its heavy work) whose work exceeds the limits of
-    :mod:`baccmod.limits`; ``n_pieces``: the pieces it is cut into (1 when it is not);
-    ``per_run_model``: the run gets its own model (made of mini-IRF pieces)."""
-    check_run_pieces(run.obs_id, n_pieces, "zenith_binning_run_splitting or "
-                     "azimuth_east_west_splitting", "raise initial_cos_zenith_binning")
-    resolution = spec.mini_irf_time_resolution
-    if resolution is not None and per_run_model:
-        check_run_pieces(run.obs_id, equal_piece_count(run, resolution),
-                         f"mini_irf_time_resolution={resolution:g} s",
-                         "raise mini_irf_time_resolution")
-    spec.geometry.check_run_work(run, n_pieces)
 
 
 def check_base_model(base_model, spec):

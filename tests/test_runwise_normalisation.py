@@ -10,6 +10,7 @@ from gammapy.maps import MapAxis
 from scipy.optimize import minimize, minimize_scalar
 
 from baccmod import RadialAcceptanceMapCreator
+from baccmod.adapters.irf import safe_energy_threshold
 from baccmod.build import RunwiseNormalisation
 from baccmod.core.normalisation import fit_norm_tilt, scale_norm, tilt_factor
 
@@ -93,7 +94,8 @@ MODEL_EDGES = ENERGY.edges.to_value(u.TeV)
 
 @pytest.mark.parametrize("lo_thres, low", [(0.4, 1.0), (None, 1.0), (2.5, 2.5)])
 def test_default_range_starts_at_1_tev_or_the_safe_threshold_if_higher(lo_thres, low):
-    edges = RunwiseNormalisation().energy_edges(RunWithThreshold(lo_thres), MODEL_EDGES)
+    run = RunWithThreshold(lo_thres)
+    edges = RunwiseNormalisation().energy_edges(run, MODEL_EDGES, safe_energy_threshold(run))
     assert edges[0] == pytest.approx(low)
     assert edges[-1] == pytest.approx(100.0)
     assert np.all(np.isin(edges[1:-1], MODEL_EDGES))

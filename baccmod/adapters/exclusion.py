@@ -9,12 +9,15 @@
   falls in a False pixel; directions outside the map are kept. Non-spatial axes are reduced:
   a pixel excluded in any slice is excluded.
 """
+import hashlib
+import pickle
+
 import numpy as np
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.wcs import WCS
-from regions import (CircleSkyRegion, LineSkyRegion, PixCoord, PointSkyRegion, Regions,
-                     SkyRegion, TextSkyRegion)
+from regions import (CircleSkyRegion, CompoundSkyRegion, LineSkyRegion, PixCoord,
+                     PointSkyRegion, Regions, SkyRegion, TextSkyRegion)
 
 from ..core.exclusion import ExcludedArea
 from ..core.fov import angular_separation
@@ -111,11 +114,19 @@ def _icrs_rad(coord):
 def _circle_area(region, label):
     lon0, lat0 = _icrs_rad(region.center)
     radius = float(region.radius.to_value(u.rad))
+    return ExcludedArea(_InsideCircle(lon0, lat0, radius), lon0, lat0, radius, label,
+                        identity=f"circle {lon0!r} {lat0!r} {radius!r}")
 
-    def contains(lon, lat):
-        return angular_separation(lon0, lat0, lon, lat) <= radius
 
-    return ExcludedArea(contains, lon0, lat0, radius, label)
+class _InsideCircle:
+    """``contains(lon, lat)`` of a circle (rad); a class so that runs can be sent to other
+    processes with their exclusions."""
+
+    def __init__(self, lon0, lat0, radius):
+        self.lon0, self.lat0, self.radius = lon0, lat0, radius
+
+    def __call__(self, lon, lat):
+        return angular_separation(self.lon0, self.lat0, lon, lat) <= self.radius
 
 
 def _anchor(region):
@@ -146,12 +157,29 @@ def _region_area(region, label):
     radius = float(np.max(angular_separation(lon0, lat0, np.deg2rad(c_ra), np.deg2rad(c_dec))))
     radius += np.deg2rad(2 * _LOCAL_PIXEL_DEG)
 
-    def contains(lon, lat):
-        x, y = wcs.wcs_world2pix(np.rad2deg(lon), np.rad2deg(lat), 0)
-        near = angular_separation(lon0, lat0, lon, lat) < np.pi / 2
-        return near & np.asarray(pixel_region.contains(PixCoord(x, y)), dtype=bool)
+    return ExcludedArea(_InsideProjectedRegion(wcs, pixel_region, lon0, lat0), lon0, lat0,
+                        radius, label, identity=_region_identity(region))
 
-    return ExcludedArea(contains, lon0, lat0, radius, label)
+
+def _region_identity(region):
+    """The region's exact parameters as text (DS9 with 12 digits; a digest of the region for
+    compound regions, which DS9 cannot write)."""
+    if isinstance(region, CompoundSkyRegion):
+        # the digest only names the region in cache keys; nothing is ever unpickled
+        return f"region compound {hashlib.sha256(pickle.dumps(region)).hexdigest()}"
+    return f"region {region.serialize(format='ds9', precision=12)!r}"
+
+
+class _InsideProjectedRegion:
+    """``contains(lon, lat)`` of a region drawn on the local TAN grid ``wcs``."""
+
+    def __init__(self, wcs, pixel_region, lon0, lat0):
+        self.wcs, self.pixel_region, self.lon0, self.lat0 = wcs, pixel_region, lon0, lat0
+
+    def __call__(self, lon, lat):
+        x, y = self.wcs.wcs_world2pix(np.rad2deg(lon), np.rad2deg(lat), 0)
+        near = angular_separation(self.lon0, self.lat0, lon, lat) < np.pi / 2
+        return near & np.asarray(self.pixel_region.contains(PixCoord(x, y)), dtype=bool)
 
 
 def _mask_areas(mask, label):
@@ -177,22 +205,32 @@ def _mask_areas(mask, label):
     lat0 = float(np.arctan2(mean[2], np.hypot(mean[0], mean[1])))
     pixel_size = np.deg2rad(np.max(np.abs(image_geom.pixel_scales.deg)))
     radius = float(np.max(angular_separation(lon0, lat0, lon, lat))) + pixel_size
-    wcs = image_geom.wcs
-    frame = image_geom.frame
+    digest = hashlib.sha256(np.packbits(image).tobytes())
+    digest.update(f"{image.shape} {image_geom.wcs.to_header_string()}".encode())
+    contains = _InsideMaskPixels(image_geom.wcs, image_geom.frame, image)
+    return [ExcludedArea(contains, lon0, lat0, radius, label,
+                         identity=f"mask {digest.hexdigest()}")]
 
-    def contains(lon_, lat_):
-        sky_ = SkyCoord(lon_ * u.rad, lat_ * u.rad, frame="icrs")
-        if frame != "icrs":
-            sky_ = sky_.transform_to(frame)
-        sph = sky_.spherical
-        x, y = wcs.wcs_world2pix(sph.lon.deg, sph.lat.deg, 0)
+
+class _InsideMaskPixels:
+    """``contains(lon, lat)``: the direction falls in an excluded (False) pixel of ``image``
+    on ``wcs`` (in sky ``frame``); directions outside the image are kept."""
+
+    def __init__(self, wcs, frame, image):
+        self.wcs, self.frame, self.image = wcs, frame, image
+
+    def __call__(self, lon, lat):
+        sky = SkyCoord(lon * u.rad, lat * u.rad, frame="icrs")
+        if self.frame != "icrs":
+            sky = sky.transform_to(self.frame)
+        sph = sky.spherical
+        x, y = self.wcs.wcs_world2pix(sph.lon.deg, sph.lat.deg, 0)
         ix, iy = np.rint(x).astype(int), np.rint(y).astype(int)
-        inside = (ix >= 0) & (iy >= 0) & (ix < image.shape[1]) & (iy < image.shape[0])
+        n_y, n_x = self.image.shape
+        inside = (ix >= 0) & (iy >= 0) & (ix < n_x) & (iy < n_y)
         out = np.zeros(ix.shape, dtype=bool)
-        out[inside] = ~image[iy[inside], ix[inside]]
+        out[inside] = ~self.image[iy[inside], ix[inside]]
         return out
-
-    return [ExcludedArea(contains, lon0, lat0, radius, label)]
 
 
 def _check_wcs(wcs, label):

@@ -37,12 +37,16 @@ class ExcludedArea:
         A circle (rad) containing the whole area: finite, radius > 0.
     label : str
         What the area is, for messages (e.g. the region it comes from).
+    identity : str
+        What the area is exactly (e.g. its region's parameters), for the keys of cached runs;
+        '' when unknown: runs with such an area are not cached.
     """
     contains: Callable[[np.ndarray, np.ndarray], np.ndarray]
     center_lon: float
     center_lat: float
     radius: float
     label: str = "exclusion area"
+    identity: str = ""
 
     def __post_init__(self):
         circle = np.array([self.center_lon, self.center_lat, self.radius], dtype=float)

@@ -218,10 +218,12 @@ class RunContribution:
         livetime x solid angle x unexcluded fraction, s sr.
     livetime : float
         s.
-    norm_counts, norm_solid_angle, norm_energy_edges : ndarray, optional
-        For the run-wise normalisation: unexcluded events within the maximum offset per bin
-        of ``norm_energy_edges`` (TeV; shape (n_norm,)), and the unexcluded solid angle (sr)
-        of each spatial bin inside that region (shape spatial).
+    norm_energies, norm_solid_angle : ndarray, optional
+        For the run-wise normalisation: the energies (TeV, increasing) of the unexcluded
+        events within the maximum offset, and the unexcluded solid angle (sr) of each spatial
+        bin inside that region (shape spatial).
+    norm_counts, norm_energy_edges : ndarray, optional
+        Those events per bin of ``norm_energy_edges`` (TeV; shape (n_norm,)), when asked.
     """
     counts: np.ndarray
     spatial_exposure: np.ndarray
@@ -229,6 +231,7 @@ class RunContribution:
     norm_counts: Optional[np.ndarray] = None
     norm_solid_angle: Optional[np.ndarray] = None
     norm_energy_edges: Optional[np.ndarray] = None
+    norm_energies: Optional[np.ndarray] = None
 
 
 class _Accumulator:
@@ -252,11 +255,11 @@ class _Accumulator:
         other.livetime = 0.0
         return other
 
-    def contribution(self, run, areas=(), norm_energy_edges=None):
+    def contribution(self, run, areas=(), norm_energy_edges=None, norm=False):
         """Counts and exposure of one run (``areas``: list of ExcludedArea).
 
-        With ``norm_energy_edges`` (TeV, increasing) also the inputs of the run-wise
-        normalisation in those energy bins (:class:`RunContribution`)."""
+        With ``norm`` also the inputs of the run-wise normalisation (:class:`RunContribution`),
+        binned in ``norm_energy_edges`` (TeV, increasing) when given."""
         if not run.livetime > 0:
             raise BaccmodValueError(
                 f"{run.label}: livetime is {run.livetime} s; it must be positive. "
@@ -267,17 +270,18 @@ class _Accumulator:
         self._warn_if_off_field(run, offsets)
         keep = ~exclusion.excluded_mask(run.lon, run.lat, offsets, areas,
                                         run.pointing_lon, run.pointing_lat)
-        norm = norm_energy_edges is not None
+        norm = norm or norm_energy_edges is not None
         counts, fraction, norm_fraction = self._run_counts_fractions(run, offsets, keep, areas,
                                                                      norm)
         result = RunContribution(counts, run.livetime * fraction * self.solid_angle,
                                  run.livetime)
         if norm:
-            edges = np.asarray(norm_energy_edges, dtype=float)
-            selected = keep & (offsets < self.norm_offset)
-            result.norm_counts = histogram.count_energy(run.energy, edges, selected)
+            result.norm_energies = np.sort(run.energy[keep & (offsets < self.norm_offset)])
             result.norm_solid_angle = self.solid_angle * norm_fraction
-            result.norm_energy_edges = edges
+        if norm_energy_edges is not None:
+            result.norm_energy_edges = np.asarray(norm_energy_edges, dtype=float)
+            result.norm_counts = histogram.count_energy(result.norm_energies,
+                                                        result.norm_energy_edges)
         log.log(15, "%s: %d events, %d counted, livetime %.1f s, mean unexcluded "
                 "fraction %.3f", run.label, run.energy.size, int(counts.sum()), run.livetime,
                 float(np.mean(fraction)))
