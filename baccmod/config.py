@@ -174,6 +174,13 @@ class Validation(Section):
     out_dir: Optional[FilePath] = None
 
 
+class Execution(Section):
+    """Where the runs are worked on (``n_jobs`` local processes, -1: one per core) and
+    where their work is kept for later builds (``cache_dir``); the creators' options."""
+    n_jobs: Optional[int] = None
+    cache_dir: Optional[FilePath] = None
+
+
 class BaccmodConfig(Section):
     """The whole config; see :data:`TEMPLATE` for every key with its meaning."""
     data: Data
@@ -185,6 +192,7 @@ class BaccmodConfig(Section):
     normalisation: Normalisation = Field(default_factory=Normalisation)
     outputs: Outputs = Field(default_factory=Outputs)
     validation: Validation = Field(default_factory=Validation)
+    execution: Execution = Field(default_factory=Execution)
 
     @model_validator(mode="after")
     def _off_runs_store(self):
@@ -240,7 +248,7 @@ class BaccmodConfig(Section):
         settings (quantities read from their strings)."""
         zenith = self.zenith.model_dump(exclude={"binning", "interpolation"})
         options = {**zenith, "oversample_map": self.model.oversample_map,
-                   "rate_per": self.model.rate_per,
+                   "rate_per": self.model.rate_per, **self.execution.model_dump(),
                    **{name: quantity_or_value(value)
                       for name, value in self.model.options.items()}}
         if self.normalisation.energy_range is not None:
@@ -370,6 +378,11 @@ outputs:
 validation:
   out_dir: validation          # report written by `baccmod build` (and `baccmod validate`);
                                # null: none
+
+execution:
+  n_jobs: null                 # local processes working on the runs (-1: one per core)
+  cache_dir: null              # keep each run's work here: later builds with other zenith,
+                               # interpolation or normalisation settings read no event file
 """
 
 _TEMPLATE_CONE = """\

@@ -76,6 +76,25 @@ def test_build_also_writes_a_zenith_collection(tmp_path, runs_dir):
     assert len(DataStore.from_dir(tmp_path / "out").obs_table) == N_RUNS
 
 
+def test_build_in_two_processes_with_a_run_cache_writes_the_same_models(tmp_path, runs_dir):
+    serial_dir, parallel_dir = tmp_path / "serial", tmp_path / "parallel"
+    serial_dir.mkdir()
+    parallel_dir.mkdir()
+    serial = edited_config(serial_dir, runs_dir)
+    parallel = edited_config(parallel_dir, runs_dir, outputs={"overwrite": True},
+                             execution={"n_jobs": 2, "cache_dir": "cache"})
+    assert CliRunner().invoke(cli, ["build", str(serial)]).exit_code == 0
+    want = DataStore.from_dir(serial_dir / "out")
+    for _ in range(2):  # the second build reads the runs from the cache
+        result = CliRunner().invoke(cli, ["build", str(parallel)])
+        assert result.exit_code == 0, result.output
+        assert len(list((parallel_dir / "cache").rglob("*.run"))) == N_RUNS
+        got = DataStore.from_dir(parallel_dir / "out")
+        for obs_id in want.obs_table["OBS_ID"]:
+            assert np.array_equal(got.obs(obs_id, required_irf=["bkg"]).bkg.data,
+                                  want.obs(obs_id, required_irf=["bkg"]).bkg.data)
+
+
 def test_existing_output_refused_then_overwritten(tmp_path, runs_dir):
     config = edited_config(tmp_path, runs_dir, data={"obs_ids": [1, 2]})
     (tmp_path / "out").mkdir()
@@ -97,6 +116,8 @@ def test_existing_output_refused_then_overwritten(tmp_path, runs_dir):
     ({"data": {"target": "Crab"}}, "data: no run"),
     ({"model": {"options": {"no_such_option": 1}}}, "no_such_option"),
     ({"outputs": {"datastore": None}}, "outputs"),
+    ({"execution": {"n_jobs": "two"}}, "execution.n_jobs"),
+    ({"execution": {"n_jobs": 0}}, "n_jobs must be >= 1"),
 ])
 def test_bad_config_refused_naming_the_key(tmp_path, runs_dir, sections, named):
     config = edited_config(tmp_path, runs_dir)
