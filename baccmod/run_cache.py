@@ -8,16 +8,17 @@ override and rate convention (:meth:`RunWorkSpec.identity`), the run and the pat
 the entry records each file's size, modification time and content digest, and is used only
 while the files hold the same content (a file with a new time is hashed again).
 
-Entries are our own format: a header line, the sha256 of the payload, and a numpy ``.npz``
-payload read with ``allow_pickle=False`` (nothing in an entry is ever executed). They are
+Entries are our own format: a header line, the sha256 of the payload, then the payload: a
+JSON header (numbers, strings, and each array's dtype, shape and place) and the arrays' bytes,
+read back with ``np.frombuffer`` (nothing in an entry is ever executed: no pickle). They are
 written to a temporary file and renamed into place, so readers and concurrent writers see whole
 entries only; an entry that fails its digest or cannot be read is computed again, with a
 warning.
 """
 import hashlib
-import io
 import json
 import logging
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -31,7 +32,7 @@ from .products import RunRecord
 from .run_work import PieceWork, RunWork, file_digest, run_files
 
 log = logging.getLogger(__name__)
-_MAGIC = b"BACCMOD RUN CACHE 1\n"
+_MAGIC = b"BACCMOD RUN CACHE 2\n"
 _DIGEST_BYTES = 64
 _SUFFIX = ".run"
 
@@ -77,7 +78,7 @@ class RunCache:
             return None
         try:
             work = _decode(_read_checked(path))
-        except (OSError, ValueError, KeyError, TypeError) as error:
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
             log.warning("run %s: its cache entry %s is damaged (%s); the run is read again.",
                         obs.obs_id, path, error)
             return None
@@ -146,44 +147,58 @@ def _read_checked(path):
 
 _OPTIONAL_ARRAYS = ("gti_starts", "gti_stops", "track_times", "track_cos_zenith",
                     "track_azimuth")
+_LENGTH_BYTES = 8
 
 
 def _encode(work):
-    """The npz bytes of a RunWork (JSON for its numbers and strings, arrays as arrays)."""
-    meta = dict(obs_id=work.obs_id, source=work.source, record=vars(work.record),
-                pointing=[work.pointing_lon, work.pointing_lat], livetime=work.livetime,
-                safe_energy_threshold=work.safe_energy_threshold, files=work.files,
-                log_records=work.log_records, whole_livetime=work.whole.livetime)
+    """A RunWork as bytes: the length of a JSON header (8 bytes, little-endian), the header
+    (its numbers and strings, and each array's name, dtype, shape and place), the arrays."""
     pieces = work.pieces
     arrays = dict(
-        meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
         piece_counts=np.stack([p.contribution.counts for p in pieces]),
         piece_exposure=np.stack([p.contribution.spatial_exposure for p in pieces]),
         piece_livetime=np.array([p.contribution.livetime for p in pieces]),
         piece_cos_zenith=np.array([p.cos_zenith for p in pieces]),
         piece_azimuth=np.array([p.azimuth for p in pieces]),
-        whole_counts=work.whole.counts, whole_exposure=work.whole.spatial_exposure,
-        norm_energies=work.whole.norm_energies, norm_solid_angle=work.whole.norm_solid_angle)
-    arrays.update({name: getattr(work, name) for name in _OPTIONAL_ARRAYS})
-    stream = io.BytesIO()
-    np.savez(stream, **arrays)
-    return stream.getvalue()
+        norm_energies=work.whole.norm_energies, norm_solid_angle=work.whole.norm_solid_angle,
+        **{name: getattr(work, name) for name in _OPTIONAL_ARRAYS})
+    if len(pieces) > 1:
+        arrays.update(whole_counts=work.whole.counts,
+                      whole_exposure=work.whole.spatial_exposure)
+    table, blocks, offset = {}, [], 0
+    for name, array in arrays.items():
+        array = np.ascontiguousarray(array, dtype=np.dtype(array.dtype).newbyteorder("<"))
+        table[name] = [array.dtype.str, list(array.shape), offset]
+        blocks.append(array.tobytes())
+        offset += array.nbytes
+    header = json.dumps(dict(
+        obs_id=work.obs_id, source=work.source, record=vars(work.record),
+        pointing=[work.pointing_lon, work.pointing_lat], livetime=work.livetime,
+        safe_energy_threshold=work.safe_energy_threshold, files=work.files,
+        log_records=work.log_records, whole_livetime=work.whole.livetime,
+        arrays=table)).encode()
+    return len(header).to_bytes(_LENGTH_BYTES, "little") + header + b"".join(blocks)
 
 
 def _decode(payload):
-    with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
-        arrays = {name: npz[name] for name in npz.files}
-    meta = json.loads(arrays.pop("meta").tobytes().decode())
-    whole = RunContribution(arrays["whole_counts"], arrays["whole_exposure"],
-                            float(meta["whole_livetime"]),
-                            norm_solid_angle=arrays["norm_solid_angle"],
-                            norm_energies=arrays["norm_energies"])
+    length = int.from_bytes(payload[:_LENGTH_BYTES], "little")
+    meta = json.loads(payload[_LENGTH_BYTES:_LENGTH_BYTES + length].decode())
+    data = memoryview(payload)[_LENGTH_BYTES + length:]
+    arrays = {}
+    for name, (dtype, shape, offset) in meta["arrays"].items():
+        dtype = np.dtype(dtype)
+        if dtype.hasobject:
+            raise ValueError(f"array {name} holds Python objects")
+        count = math.prod(shape)
+        arrays[name] = np.frombuffer(data, dtype, count, offset).reshape(shape).copy()
     pieces = [PieceWork(RunContribution(counts, exposure, float(livetime)), float(cz), float(az))
               for counts, exposure, livetime, cz, az in zip(
                   arrays["piece_counts"], arrays["piece_exposure"], arrays["piece_livetime"],
                   arrays["piece_cos_zenith"], arrays["piece_azimuth"])]
-    if len(pieces) == 1:
-        pieces[0].contribution = whole
+    whole = pieces[0].contribution if len(pieces) == 1 else RunContribution(
+        arrays["whole_counts"], arrays["whole_exposure"], float(meta["whole_livetime"]))
+    whole.norm_energies = arrays["norm_energies"]
+    whole.norm_solid_angle = arrays["norm_solid_angle"]
     return RunWork(int(meta["obs_id"]), meta["source"], RunRecord(**meta["record"]),
                    float(meta["pointing"][0]), float(meta["pointing"][1]),
                    float(meta["livetime"]), pieces, whole,

@@ -9,6 +9,7 @@ of :mod:`baccmod.build` sum the RunWorks in the runs' order.
 """
 import hashlib
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -269,20 +270,20 @@ def run_file_digests(obs):
     effective area); {} when its events are in memory."""
     digests = {}
     for path in run_files(obs):
-        stat = path.stat()
-        digests[str(path)] = (stat.st_size, stat.st_mtime_ns, file_digest(path))
+        stat = os.stat(path)
+        digests[path] = (stat.st_size, stat.st_mtime_ns, file_digest(path))
     return digests
 
 
 def run_files(obs):
-    """The files (resolved Paths) a run is read from, [] when its events are in memory."""
+    """The files (absolute paths, str) a run is read from, [] when its events are in memory."""
     if "_events" in obs.__dict__:
         return []
     paths = []
     for key in ("__events_hdu", "__gti_hdu", "_aeff_hdu"):
         location = obs.__dict__.get(key)
         if location is not None and hasattr(location, "path"):
-            path = location.path().resolve()
+            path = os.path.abspath(location.path())
             if path not in paths:
                 paths.append(path)
     return paths

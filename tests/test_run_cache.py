@@ -159,19 +159,21 @@ def test_a_damaged_entry_is_recomputed_with_a_warning(runs, tmp_path, caplog):
 
 
 def test_an_entry_holding_a_pickle_is_refused_not_executed(runs, tmp_path, caplog):
+    import hashlib
+    import json
+    import pickle
     build = creator(RadialAcceptanceMapCreator, runs, cache_dir=tmp_path)
     want = build.create_acceptance_map(runs)
     entry = sorted(tmp_path.rglob("*.run"))[0]
-    import hashlib
-    import io
-    stream = io.BytesIO()
-    np.savez(stream, meta=np.array([_Explodes()], dtype=object))
-    payload = stream.getvalue()
-    entry.write_bytes(b"BACCMOD RUN CACHE 1\n" + hashlib.sha256(payload).hexdigest().encode()
-                      + b"\n" + payload)
+    data = pickle.dumps(np.array([_Explodes()], dtype=object))
+    header = json.dumps({"arrays": {"piece_counts": ["|O", [1], 0]}}).encode()
+    payload = len(header).to_bytes(8, "little") + header + data
+    entry.write_bytes(entry.read_bytes().split(b"\n", 1)[0] + b"\n"
+                      + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
     with caplog.at_level(logging.WARNING, logger="baccmod"):
         assert_same(build.create_acceptance_map(runs), want)
-    assert any("damaged" in r.getMessage() for r in caplog.records)
+    assert any("damaged" in r.getMessage() and "Python objects" in r.getMessage()
+               for r in caplog.records)
 
 
 class _Explodes:
