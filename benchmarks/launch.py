@@ -17,14 +17,26 @@ def run_worker(side, case, datastore, select, folder, label=None, timeout=None):
     the whole subprocess, interpreter start-up included, measured here.
     """
     label = label or f"{side.name}-{case}"
+    fits = Path(folder) / f"{label}.fits"
+    fits.unlink(missing_ok=True)
+    arguments = ["--case", case, "--datastore", str(datastore), "--select", select,
+                 "--fits", str(fits), "--expect", side.name, "--repo", str(REPO)]
+    result = run_script(side, WORKER, arguments, folder, label, timeout)
+    result.update(package=side.name, case=case, fits=str(fits))
+    return result
+
+
+def run_script(side, script, arguments, folder, label, timeout=None):
+    """Run ``script arguments --result <label>.json`` with ``side``'s interpreter in a fresh
+    process, its output in ``<label>.log``; returns the JSON it wrote (empty if none) with
+    ``t_process_s`` (wall time of the whole subprocess, measured here), ``returncode``, ``log``
+    and ``error`` when the process failed without saying why."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {ext: folder / f"{label}.{ext}" for ext in ("fits", "json", "log")}
+    paths = {ext: folder / f"{label}.{ext}" for ext in ("json", "log")}
     for path in paths.values():
         path.unlink(missing_ok=True)
-    command = [side.python, str(WORKER), "--case", case, "--datastore", str(datastore),
-               "--select", select, "--fits", str(paths["fits"]), "--result",
-               str(paths["json"]), "--expect", side.name, "--repo", str(REPO)]
+    command = [side.python, str(script), *arguments, "--result", str(paths["json"])]
     start = time.perf_counter()
     try:
         with open(paths["log"], "w") as log:
@@ -35,10 +47,9 @@ def run_worker(side, case, datastore, select, folder, label=None, timeout=None):
         returncode = "timeout"
     wall = time.perf_counter() - start
     result = _read_result(paths["json"])
-    result.update(package=side.name, case=case, t_process_s=wall, returncode=returncode,
-                  fits=str(paths["fits"]), log=str(paths["log"]))
+    result.update(t_process_s=wall, returncode=returncode, log=str(paths["log"]))
     if returncode != 0 and "error" not in result:
-        result["error"] = f"worker exited with {returncode}: {_tail(paths['log'])}"
+        result["error"] = f"{script.name} exited with {returncode}: {_tail(paths['log'])}"
     return result
 
 

@@ -1,4 +1,6 @@
 """Markdown tables of the results (the same dicts that go to results.json)."""
+import json
+
 from launch import short_error
 
 DASH = "–"
@@ -164,3 +166,12 @@ def scaling_table(scaling):
     errors = [f"- {p['package']} {p['case']} {p.get('n_runs_requested')} runs: FAILED: "
               f"{short_error(p, 300)}" for p in scaling["points"] if p.get("error")]
     return "\n".join(lines + errors)
+
+
+def save(output, stem, results, text):
+    """Write ``results`` to ``output/<stem>.json`` and the Markdown ``text`` to
+    ``output/<stem>.md``, and print the text."""
+    (output / f"{stem}.json").write_text(json.dumps(results, indent=1, default=str))
+    (output / f"{stem}.md").write_text(text + "\n")
+    print("\n" + text)
+    print(f"\nSaved {output / f'{stem}.json'} and {output / f'{stem}.md'}")

@@ -7,7 +7,6 @@ Every case runs in a fresh subprocess (``worker.py``); results are printed as Ma
 saved to ``DIR/results.json`` and ``DIR/results.md``.
 """
 import argparse
-import json
 import os
 import platform
 import sys
@@ -33,8 +32,6 @@ def parse_args(argv=None):
                              + ", ".join(c.name for c in cases.CASES))
     parser.add_argument("--baccmod", action="store_true",
                         help="also run BAccMod 0.4.1 (creating its venv once) and compare")
-    parser.add_argument("--baccmod-venv", default=str(environment.DEFAULT_VENV),
-                        help="venv for BAccMod (default: %(default)s)")
     parser.add_argument("--compile-time", action="store_true",
                         help="measure our numba compile time (cold vs warm cache)")
     parser.add_argument("--scaling", action="store_true",
@@ -43,13 +40,20 @@ def parse_args(argv=None):
                         metavar="N", help="run counts for --scaling (default: 10 100 1000)")
     parser.add_argument("--events-per-run", type=int, default=2000,
                         help="simulated events per run for --scaling (default: 2000)")
+    add_common_options(parser)
+    parser.add_argument("--no-warmup", action="store_true",
+                        help="do not run each of our cases once, unrecorded, before timing")
+    return parser.parse_args(argv)
+
+
+def add_common_options(parser):
+    """--baccmod-venv, --output and --timeout (run.py and scale.py)."""
+    parser.add_argument("--baccmod-venv", default=str(environment.DEFAULT_VENV),
+                        help="venv for BAccMod (default: %(default)s)")
     parser.add_argument("--output", default=str(environment.BENCHMARKS / "results"),
                         help="output folder (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=3600,
                         help="seconds allowed per subprocess (default: %(default)s)")
-    parser.add_argument("--no-warmup", action="store_true",
-                        help="do not run each of our cases once, unrecorded, before timing")
-    return parser.parse_args(argv)
 
 
 class Runner:
@@ -229,11 +233,7 @@ def main(argv=None):
     if args.scaling:
         results["scaling"] = run_scaling(runner, sides, args.scaling_runs,
                                          args.events_per_run, output / "scaling")
-    text = markdown(results)
-    (output / "results.json").write_text(json.dumps(results, indent=1, default=str))
-    (output / "results.md").write_text(text + "\n")
-    print("\n" + text)
-    print(f"\nSaved {output / 'results.json'} and {output / 'results.md'}")
+    report.save(output, "results", results, markdown(results))
     return 0
 
 

@@ -276,15 +276,22 @@ def run_case(args, result):
 def main(argv=None):
     args = parse_args(argv)
     result = {"case": args.case, "select": args.select, "datastore": args.datastore}
+    return run_and_write(run_case, args, result, T_START)
+
+
+def run_and_write(run, args, result, start):
+    """``run(args, result)``, then write ``result`` to ``args.result`` with the worker's wall
+    time since ``start`` and its peak RSS; a failure is reported in the result (``error``,
+    ``traceback``) for the parent to decide. Returns the exit status."""
     status = 0
     try:
-        run_case(args, result)
+        run(args, result)
     except Exception as error:  # report any failure in the result, the parent decides
         result["error"] = f"{type(error).__name__}: {error}"
         result["traceback"] = traceback.format_exc()
         traceback.print_exc()
         status = 1
-    result["t_worker_s"] = time.perf_counter() - T_START
+    result["t_worker_s"] = time.perf_counter() - start
     result["peak_rss_mib"] = peak_rss_mib()
     Path(args.result).parent.mkdir(parents=True, exist_ok=True)
     Path(args.result).write_text(json.dumps(result, indent=1))
