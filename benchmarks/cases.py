@@ -176,7 +176,12 @@ CONVERGENCE_CASES = [
     for kind, (creator, exclusion) in CONVERGENCE_KINDS.items()
     for n in CONVERGENCE_OVERSAMPLING]
 
-CASES_BY_NAME = {case.name: case for case in CASES + CONVERGENCE_CASES}
+# The first call in a fresh process (scale.py, not part of run.py's cases): the grid3d case
+# called once, so that the process time is imports, reading, one call and writing.
+FIRST_CALL_CASE = Case("grid3d_first_call", "grid3d", repeat=False,
+                       description="Background3D, one model for all runs, one call")
+
+CASES_BY_NAME = {case.name: case for case in CASES + CONVERGENCE_CASES + [FIRST_CALL_CASE]}
 
 # The cases timed on simulated runs by --scaling.
 SCALING_CASES = ["radial", "grid3d"]
