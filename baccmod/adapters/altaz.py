@@ -11,12 +11,17 @@ import numpy as np
 from astropy.coordinates import AltAz
 from astropy.coordinates.erfa_astrom import erfa_astrom
 
-from ..core.fov import OBSERVED_FRAME_FIELDS
+from ..core.fov import APPARENT_PLACE_FIELDS, OBSERVED_FRAME_FIELDS
 
 
 def astrometry_context(time, location):
     """Astropy's ERFA astrometry context (ICRS -> AltAz) at a time and site."""
     return erfa_astrom.get().apco(AltAz(obstime=time, location=location))
+
+
+def apparent_place(astrom):
+    """The ``apparent_place`` parameter array of ``core.fov`` from an astrometry context."""
+    return np.concatenate([np.ravel(astrom[name]) for name in APPARENT_PLACE_FIELDS])
 
 
 def observed_frame(astrom):

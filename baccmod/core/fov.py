@@ -6,17 +6,21 @@ horizontal (AltAz) position at the event's time, with the longitude reversed::
     fov_lon ~ -(az - az_pnt) * cos(alt_pnt),    fov_lat ~ alt - alt_pnt
 
 How the per-event work stays exact and cheap: a run's apparent (CIRS) places are computed
-once (they change by far less than an arcsecond during a run); what changes quickly is the
-Earth rotation angle, which is linear in time. :func:`horizontal_unit_vectors` applies the
-CIRS -> observed transformation of the IAU SOFA routine ``iauAtioq`` (polar motion, diurnal
-aberration, refraction) with the Earth rotation angle advanced per event. Its parameters,
-the ``observed_frame`` array, are what astropy's ``erfa_astrom.apco`` computes for the run's
-reference time; see :data:`OBSERVED_FRAME_FIELDS`.
+once, with the astrometry context of the run's reference time (they change by far less than
+an arcsecond during a run): :func:`cirs_vectors` applies IAU SOFA's ``iauAtciqz`` (light
+deflection by the Sun, aberration, bias-precession-nutation). What changes quickly is the
+Earth rotation angle, which is linear in time: :func:`observed_vectors` applies the CIRS ->
+observed transformation of SOFA's ``iauAtioq`` (polar motion, diurnal aberration, refraction)
+with the Earth rotation angle advanced per event. Their parameters, the ``apparent_place`` and
+``observed_frame`` arrays, are what astropy's ``erfa_astrom.apco`` computes for the run's
+reference time; see :data:`APPARENT_PLACE_FIELDS` and :data:`OBSERVED_FRAME_FIELDS`.
+
+The work is vectorised numpy on unit vectors (no angles in between), in blocks of
+:data:`BLOCK_SIZE` events.
 
 Cartesian AltAz vectors follow astropy: x towards North, y towards East, z to the zenith.
 """
 import numpy as np
-from numba import njit
 
 #: Earth rotation angle rate, rad per SI second (IAU 2000 definition of the ERA).
 EARTH_ROTATION_RATE = 2.0 * np.pi * 1.00273781191135448 / 86400.0
@@ -24,68 +28,158 @@ EARTH_ROTATION_RATE = 2.0 * np.pi * 1.00273781191135448 / 86400.0
 #: Order of the fields of an ``observed_frame`` array (names of the SOFA astrom struct).
 OBSERVED_FRAME_FIELDS = ("eral", "xpl", "ypl", "sphi", "cphi", "diurab", "refa", "refb")
 
+#: Fields of an ``apparent_place`` array (SOFA astrom struct): ``eh`` (3, the Sun to observer
+#: unit vector), ``em`` (au), ``v`` (3, barycentric observer velocity, c), ``bm1``
+#: (sqrt(1 - |v|^2)), ``bpn`` (3 x 3, bias-precession-nutation matrix, row by row): 17 values.
+APPARENT_PLACE_FIELDS = ("eh", "em", "v", "bm1", "bpn")
 
-@njit(cache=True)
-def _observed_vector(ra_cirs, dec_cirs, eral, frame, out):
-    """SOFA iauAtioq for one direction; writes the AltAz unit vector (N, E, up) to out."""
-    xpl, ypl, sphi, cphi = frame[1], frame[2], frame[3], frame[4]
-    diurab, refa, refb = frame[5], frame[6], frame[7]
-    ha = ra_cirs - eral
-    cd = np.cos(dec_cirs)
-    x = np.cos(ha) * cd
-    y = np.sin(ha) * cd
-    z = np.sin(dec_cirs)
-    sx, cx = np.sin(xpl), np.cos(xpl)
-    sy, cy = np.sin(ypl), np.cos(ypl)
-    xhd = cx * x + sx * z
-    yhd = sx * sy * x + cy * y - cx * sy * z
-    zhd = -sx * cy * x + sy * y + cx * cy * z
-    f = 1.0 - diurab * yhd
-    xhdt = f * xhd
-    yhdt = f * (yhd + diurab)
-    zhdt = f * zhd
-    xaet = sphi * xhdt - cphi * zhdt
-    yaet = yhdt
-    zaet = cphi * xhdt + sphi * zhdt
-    r = max(np.sqrt(xaet * xaet + yaet * yaet), 1e-6)
-    zz = max(zaet, 0.05)
+#: Schwarzschild radius of the Sun, au (SOFA's ERFA_SRS).
+SUN_SCHWARZSCHILD_RADIUS = 1.97412574336e-8
+
+#: Events transformed at a time (bounds the temporary arrays).
+BLOCK_SIZE = 1 << 16
+
+
+def unit_vectors(lon, lat):
+    """Cartesian unit vectors, shape (3, n) (or (3,) for scalars), of directions (lon, lat in
+    rad)."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    cos_lat = np.cos(lat)
+    vectors = np.empty((3,) + np.broadcast_shapes(lon.shape, lat.shape))
+    np.multiply(np.cos(lon), cos_lat, out=vectors[0, ...])
+    np.multiply(np.sin(lon), cos_lat, out=vectors[1, ...])
+    vectors[2] = np.sin(lat)
+    return vectors
+
+
+def cirs_vectors(ra, dec, apparent_place):
+    """Apparent (topocentric CIRS) unit vectors of ICRS directions: SOFA ``iauAtciqz``.
+
+    Parameters
+    ----------
+    ra, dec : ndarray, shape (n,)
+        ICRS right ascension and declination, rad.
+    apparent_place : ndarray, shape (17,)
+        See :data:`APPARENT_PLACE_FIELDS`.
+
+    Returns
+    -------
+    ndarray, shape (3, n)
+    """
+    ra, dec = np.asarray(ra, dtype=float), np.asarray(dec, dtype=float)
+    out = np.empty((3, ra.size))
+    for start in range(0, ra.size, BLOCK_SIZE):
+        block = slice(start, start + BLOCK_SIZE)
+        out[:, block] = _cirs_block(unit_vectors(ra[block], dec[block]), apparent_place)
+    return out
+
+
+def _cirs_block(p, apparent_place):
+    """SOFA iauLdsun, iauAb and iauRxp of BCRS unit vectors p, shape (3, n); the vector
+    products rewritten for unit vectors (p x (e x p) = e - (p.e) p, p.(p + e) = 1 + p.e)."""
+    eh, em, v = apparent_place[0:3], apparent_place[3], apparent_place[4:7]
+    bm1, bpn = apparent_place[7], apparent_place[8:17].reshape(3, 3)
+    # light deflection by the Sun
+    pe = eh @ p
+    w = (SUN_SCHWARZSCHILD_RADIUS / em) / np.maximum(1.0 + pe, 1e-6 / max(em * em, 1.0))
+    natural = p - (w * pe) * p
+    natural += np.multiply.outer(eh, w)
+    # aberration: p bm1 + w1 v + w2 (v - (p.v) p), normalised
+    pdv = v @ natural
+    w2 = SUN_SCHWARZSCHILD_RADIUS / em
+    proper = natural * (bm1 - w2 * pdv)
+    proper += np.multiply.outer(v, 1.0 + pdv / (1.0 + bm1) + w2)
+    proper /= np.sqrt(np.einsum("ij,ij->j", proper, proper))
+    # bias-precession-nutation
+    return bpn @ proper
+
+
+def observed_vectors(cirs, era, observed_frame):
+    """AltAz unit vectors (north, east, up) of CIRS unit vectors: SOFA ``iauAtioq``.
+
+    Parameters
+    ----------
+    cirs : ndarray, shape (3, n) or (3,)
+        Apparent (CIRS) unit vectors (one per time, or one for all times).
+    era : ndarray, shape (n,)
+        Local Earth rotation angle (``eral`` advanced to each time), rad.
+    observed_frame : ndarray, shape (8,)
+        See :data:`OBSERVED_FRAME_FIELDS` (its ``eral`` is not used here).
+
+    Returns
+    -------
+    ndarray, shape (3, n)
+    """
+    diurab, refa, refb = observed_frame[5:8]
+    rows = _observed_rows(observed_frame)
+    cos_era, sin_era = np.cos(era), np.sin(era)
+    # rows @ (cos ha cos dec, -sin ha cos dec, sin dec), ha = era - ra
+    if cirs.ndim == 1:
+        out = np.multiply.outer(rows[:, 0] * cirs[0] + rows[:, 1] * cirs[1], cos_era)
+        out += np.multiply.outer(rows[:, 0] * cirs[1] - rows[:, 1] * cirs[0], sin_era)
+        out += (rows[:, 2] * cirs[2])[:, None]
+    else:
+        local = np.empty(cirs.shape)
+        local[0] = cirs[0] * cos_era + cirs[1] * sin_era
+        local[1] = cirs[1] * cos_era - cirs[0] * sin_era
+        local[2] = cirs[2]
+        out = rows @ local
+    vectors = out[:3]
+    vectors[1] += diurab  # diurnal aberration: (h + (0, diurab, 0)) (1 - diurab h_y)
+    if refa != 0.0 or refb != 0.0:
+        vectors *= 1.0 - diurab * out[3]
+        _refract(vectors, refa, refb)
+    vectors /= np.sqrt(np.einsum("ij,ij->j", vectors, vectors))
+    return vectors
+
+
+def _observed_rows(observed_frame):
+    """The linear part of iauAtioq from (x, y, z) = (cos ha cos dec, -sin ha cos dec,
+    sin dec): rows 0-2 polar motion then the horizon (north, east, up), row 3 the polar
+    motion's y (for the diurnal aberration)."""
+    xpl, ypl, sphi, cphi = observed_frame[1:5]
+    sx, cx, sy, cy = np.sin(xpl), np.cos(xpl), np.sin(ypl), np.cos(ypl)
+    polar = np.array([[cx, 0.0, sx], [sx * sy, cy, -cx * sy], [-sx * cy, sy, cx * cy]])
+    horizon = np.array([[-sphi, 0.0, cphi], [0.0, 1.0, 0.0], [cphi, 0.0, sphi]])
+    return np.vstack([horizon @ polar, polar[1:2]])
+
+
+def _refract(vectors, refa, refb):
+    """SOFA's refraction of iauAtioq, in place, on (north, east, up) vectors."""
+    r = np.maximum(np.hypot(vectors[0], vectors[1]), 1e-6)
+    zz = np.maximum(vectors[2], 0.05)
     tz = r / zz
     w = refb * tz * tz
     delta = (refa + w) * tz / (1.0 + (refa + 3.0 * w) / (zz * zz))
     cosdel = 1.0 - delta * delta / 2.0
     fr = cosdel - delta * zz / r
-    north, east, up = -xaet * fr, yaet * fr, cosdel * zaet + delta * r
-    norm = np.sqrt(north * north + east * east + up * up)
-    out[0] = north / norm
-    out[1] = east / norm
-    out[2] = up / norm
+    vectors[2] = cosdel * vectors[2] + delta * r
+    vectors[:2] *= fr
 
 
-@njit(cache=True)
 def _offset_lon_lat(vec, pnt):
-    """Reversed-longitude offset coordinates (rad) of unit vector vec around unit vector pnt."""
-    rho = np.sqrt(pnt[0] * pnt[0] + pnt[1] * pnt[1])
+    """Reversed-longitude offset coordinates (rad) of unit vectors vec around unit vectors pnt,
+    both shape (3, n)."""
+    rho = np.hypot(pnt[0], pnt[1])
     ca, sa = pnt[0] / rho, pnt[1] / rho
     x1 = ca * vec[0] + sa * vec[1]
-    y1 = -sa * vec[0] + ca * vec[1]
+    y1 = ca * vec[1] - sa * vec[0]
     x2 = rho * x1 + pnt[2] * vec[2]
-    z2 = -pnt[2] * x1 + rho * vec[2]
-    return np.arctan2(-y1, x2), np.arcsin(min(1.0, max(-1.0, z2)))
+    z2 = rho * vec[2] - pnt[2] * x1
+    return np.arctan2(-y1, x2), np.arcsin(np.clip(z2, -1.0, 1.0))
 
 
-@njit(cache=True)
-def altaz_fov_coordinates(ra_cirs, dec_cirs, dt, pointing_ra_cirs, pointing_dec_cirs,
-                          observed_frame):
+def fov_coordinates(cirs, dt, pointing_cirs, observed_frame):
     """FoV coordinates of events in the AltAz-aligned frame of a tracked pointing.
 
     Parameters
     ----------
-    ra_cirs, dec_cirs : ndarray, shape (n,)
-        Apparent (CIRS) right ascension and declination of the events, rad.
+    cirs : ndarray, shape (3, n)
+        Apparent (CIRS) unit vectors of the events (:func:`cirs_vectors`).
     dt : ndarray, shape (n,)
         Event time minus the reference time of ``observed_frame``, s.
-    pointing_ra_cirs, pointing_dec_cirs : float
-        Apparent (CIRS) position of the tracked pointing, rad.
+    pointing_cirs : ndarray, shape (3,)
+        Apparent (CIRS) unit vector of the tracked pointing.
     observed_frame : ndarray, shape (8,)
         Observed-place parameters at the reference time, see :data:`OBSERVED_FRAME_FIELDS`.
 
@@ -94,20 +188,31 @@ def altaz_fov_coordinates(ra_cirs, dec_cirs, dt, pointing_ra_cirs, pointing_dec_
     fov_lon, fov_lat : ndarray, shape (n,)
         FoV coordinates, rad, in gammapy's ``FoVAltAzFrame`` convention.
     """
-    n = ra_cirs.shape[0]
-    fov_lon = np.empty(n)
-    fov_lat = np.empty(n)
-    vec = np.empty(3)
-    pnt = np.empty(3)
-    for i in range(n):
-        eral = observed_frame[0] + EARTH_ROTATION_RATE * dt[i]
-        _observed_vector(ra_cirs[i], dec_cirs[i], eral, observed_frame, vec)
-        _observed_vector(pointing_ra_cirs, pointing_dec_cirs, eral, observed_frame, pnt)
-        fov_lon[i], fov_lat[i] = _offset_lon_lat(vec, pnt)
+    dt = np.asarray(dt, dtype=float)
+    pointing = np.asarray(pointing_cirs, dtype=float)
+    fov_lon, fov_lat = np.empty(dt.size), np.empty(dt.size)
+    for start in range(0, dt.size, BLOCK_SIZE):
+        block = slice(start, start + BLOCK_SIZE)
+        era = observed_frame[0] + EARTH_ROTATION_RATE * dt[block]
+        fov_lon[block], fov_lat[block] = _offset_lon_lat(
+            observed_vectors(cirs[:, block], era, observed_frame),
+            observed_vectors(pointing, era, observed_frame))
     return fov_lon, fov_lat
 
 
-@njit(cache=True)
+def altaz_fov_coordinates(ra_cirs, dec_cirs, dt, pointing_ra_cirs, pointing_dec_cirs,
+                          observed_frame):
+    """:func:`fov_coordinates` of events given by their apparent places as angles.
+
+    ``ra_cirs``, ``dec_cirs`` (shape (n,)) and ``pointing_ra_cirs``, ``pointing_dec_cirs``
+    (float) are apparent (CIRS) right ascensions and declinations, rad; ``dt`` and
+    ``observed_frame`` and the result are as in :func:`fov_coordinates`.
+    """
+    return fov_coordinates(unit_vectors(np.asarray(ra_cirs, dtype=float),
+                                        np.asarray(dec_cirs, dtype=float)), dt,
+                           unit_vectors(pointing_ra_cirs, pointing_dec_cirs), observed_frame)
+
+
 def horizontal_coordinates(ra_cirs, dec_cirs, dt, observed_frame):
     """Altitude and azimuth of one tracked direction at several times.
 
@@ -125,16 +230,9 @@ def horizontal_coordinates(ra_cirs, dec_cirs, dt, observed_frame):
     alt, az : ndarray, shape (n,)
         rad; azimuth from North through East in [0, 2 pi), as astropy's ``AltAz``.
     """
-    n = dt.shape[0]
-    alt = np.empty(n)
-    az = np.empty(n)
-    vec = np.empty(3)
-    for i in range(n):
-        _observed_vector(ra_cirs, dec_cirs, observed_frame[0] + EARTH_ROTATION_RATE * dt[i],
-                         observed_frame, vec)
-        alt[i] = np.arcsin(min(1.0, max(-1.0, vec[2])))
-        az[i] = np.arctan2(vec[1], vec[0]) % (2 * np.pi)
-    return alt, az
+    era = observed_frame[0] + EARTH_ROTATION_RATE * np.asarray(dt, dtype=float)
+    north, east, up = observed_vectors(unit_vectors(ra_cirs, dec_cirs), era, observed_frame)
+    return np.arcsin(np.clip(up, -1.0, 1.0)), np.arctan2(east, north) % (2 * np.pi)
 
 
 def fov_frame_matrices(dt, pointing_ra_cirs, pointing_dec_cirs, reference_ra_cirs,

@@ -1,9 +1,9 @@
 """Counts cubes: half-open bins, events outside or NaN not counted, the keep mask honoured;
-the radial (numpy) and 3D (numba) histograms follow the same rule."""
+the radial and 3D histograms follow the same rule, which the bin search computes exactly."""
 import numpy as np
 import pytest
 
-from baccmod.core.histogram import count_energy_fov, count_energy_offset
+from baccmod.core.histogram import bin_index, count_energy_fov, count_energy_offset
 
 ENERGY_EDGES = np.array([0.1, 1.0, 10.0])
 OFFSET_EDGES = np.array([0.0, 0.5, 1.0, 2.0])
@@ -45,3 +45,20 @@ def test_radial_and_3d_histograms_follow_the_same_rule(seed):
                             np.array([-1.0, 1.0]), keep)
     np.testing.assert_array_equal(radial, grid[:, :, 0])
     assert radial.sum() > 0
+
+
+EDGES = {"linear": np.linspace(-0.035, 0.035, 13), "log": np.logspace(-1, 1, 11),
+         "log, many": np.logspace(-1.5, 2.5, 81), "irregular": np.array([0.0, 0.1, 0.5, 2.0]),
+         "one bin": np.array([1.0, 3.0]), "rad": np.deg2rad(np.linspace(0, 2, 7))}
+
+
+@pytest.mark.parametrize("edges", EDGES.values(), ids=EDGES.keys())
+def test_the_bin_search_is_the_binary_searchs(edges):
+    rng = np.random.default_rng(4)
+    span = edges[-1] - edges[0]
+    values = np.concatenate([rng.uniform(edges[0] - span, edges[-1] + span, 20000), edges,
+                             np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf),
+                             [np.nan, np.inf, -np.inf, 0.0, -1.0]])
+    expected = np.searchsorted(edges, values, side="right") - 1
+    expected[(expected == edges.size - 1) | np.isnan(values)] = -1
+    np.testing.assert_array_equal(bin_index(values, edges), expected)
