@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 #: Event columns a model needs.
 EVENT_COLUMNS = ("RA", "DEC", "ENERGY", "TIME")
+#: GTI columns.
+GTI_COLUMNS = ("START", "STOP")
 #: OBS_MODE values of a pointing fixed on the sky (GADF's POINTING, H.E.S.S.'s WOBBLE, and
 #: the ON/OFF runs of an on-off observation, which track a fixed sky position too).
 FIXED_POINTING_MODES = ("POINTING", "WOBBLE", "ON", "OFF")
@@ -172,17 +174,18 @@ def events_from_table(table):
 
 
 def gti_from_hdu(hdu):
-    """GTI starts and stops (s, sorted) and their reference time, from a GTI HDU."""
+    """GTI starts and stops (s, sorted) and their reference time (see
+    :func:`reference_time`), from a GTI HDU."""
     header = hdu.header
-    missing = sorted({"START", "STOP"} - {n.upper() for n in hdu.columns.names})
+    missing = sorted(set(GTI_COLUMNS) - {n.upper() for n in hdu.columns.names})
     if missing:
         raise RunProblem(f"its GTI table has no column {', '.join(missing)}", _FIX_FILE)
     time_unit = parse_unit(header.get("TIMEUNIT", "s"), "TIMEUNIT of the GTI header")
     starts, stops = (column_values(hdu.data[name], hdu.columns[name].unit, u.s,
                                    _unit_name(name, "GTI"), time_unit)
-                     for name in ("START", "STOP"))
+                     for name in GTI_COLUMNS)
     order = np.argsort(starts)
-    return starts[order], stops[order], time_reference(header, "GTI")
+    return starts[order], stops[order], reference_time(header, "GTI")
 
 
 def check_gti_rows(starts):
@@ -191,14 +194,34 @@ def check_gti_rows(starts):
                          "Write the run's good time intervals in its GTI HDU. " + _FIX_FILE)
 
 
-def time_reference(header, hdu_name):
-    """The time origin (astropy Time) of an HDU's times: MJDREFI + MJDREFF in TIMESYS
-    (TT when absent, as gammapy)."""
+def reference_time(header, hdu_name):
+    """The time origin of an HDU's times: (MJDREFI, MJDREFF) as floats, days, when its scale
+    is TT (TIMESYS 'TT' or absent, as gammapy), else an astropy Time (see
+    :func:`time_reference`)."""
+    _check_time_reference_keys(header, hdu_name)
+    scale = header.get("TIMESYS", "tt")
+    if isinstance(scale, str) and scale.lower() == "tt":
+        try:
+            mjd = float(header["MJDREFI"]), float(header["MJDREFF"])
+        except (TypeError, ValueError):
+            mjd = None
+        if mjd is not None and np.all(np.isfinite(mjd)):
+            return mjd
+    return time_reference(header, hdu_name)
+
+
+def _check_time_reference_keys(header, hdu_name):
     missing = [key for key in _TIME_REFERENCE_KEYS if key not in header]
     if missing:
         raise RunProblem(f"its {hdu_name} header has no {' or '.join(missing)} (the time "
                          f"reference of its times)", "Add MJDREFI and MJDREFF (the MJD of time "
                          "0, integer and fraction) and TIMESYS. " + _FIX_FILE)
+
+
+def time_reference(header, hdu_name):
+    """The time origin (astropy Time) of an HDU's times: MJDREFI + MJDREFF in TIMESYS
+    (TT when absent, as gammapy)."""
+    _check_time_reference_keys(header, hdu_name)
     try:
         return time_ref_from_dict(header)
     except (ValueError, TypeError, ScaleValueError) as err:

@@ -1,14 +1,16 @@
 """gammapy ``Observation`` -> :class:`baccmod.core.model.RunArrays` (each run read once)."""
+import functools
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from astropy import units as u
-from astropy.coordinates import EarthLocation, SkyCoord
+from astropy.coordinates import EarthLocation
 from astropy.io import fits
 from astropy.table import Table
 from astropy.time import Time
+from astropy.time.utils import day_frac
 from gammapy.data import FixedPointingInfo, PointingMode
 from gammapy.data.io import EventListReader
 
@@ -16,8 +18,8 @@ from ..core import fov
 from ..core.exclusion import areas_near
 from ..core.model import RunArrays, run_label
 from ..errors import BaccmodTypeError, BaccmodValueError, MissingLocationError
-from . import dl3
-from .altaz import astrometry_context, icrs_to_cirs, observed_frame
+from . import dl3, fits_tables
+from .altaz import apparent_place, icrs_to_cirs, observed_frame, tt_astrometry_context
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,10 @@ _EVENTS_HDU_KEY = "__events_hdu"
 _GTI_HDU_KEY = "__gti_hdu"
 #: Spacing of the pointing track on which the FoV rotation is followed (s).
 _TRACK_STEP = 10.0
+#: Julian date of MJD 0.
+_MJD_ZERO = 2400000.5
+#: Largest difference of direction cosines left to rounding when finding the nearest event.
+_COSINE_ROUNDING = 1e-9
 
 
 def observation_location(obs, location=None, event_header=None):
@@ -82,8 +88,8 @@ def _run_source(obs):
 
 @dataclass
 class _RunRecord:
-    """What a model needs from one run; times in s relative to ``t_ref``."""
-    t_ref: Time
+    """What a model needs from one run; times in s relative to the reference time ``tt``."""
+    tt: tuple             # the reference time: TT two-part Julian date (days)
     ra: np.ndarray        # deg
     dec: np.ndarray       # deg
     energy: np.ndarray    # TeV
@@ -91,7 +97,7 @@ class _RunRecord:
     gti_starts: np.ndarray
     gti_stops: np.ndarray
     livetime: float       # s
-    pointing: SkyCoord    # ICRS, at t_ref
+    pointing: tuple       # ICRS (RA, Dec) at tt, rad
     header: object        # fits.Header or dict
     site: EarthLocation
     source: str           # the run's events file, '' in memory
@@ -102,8 +108,9 @@ def _read_run(obs, location):
 
     gammapy reads a data-store run lazily and, for events, at every access; its GTI, metadata
     and pointing each open the file again. Here each comes from memory when gammapy already
-    holds it, else from one open of the run's file (the event header carries pointing, dead
-    time and site). Runs with a gammapy ``obs_filter`` are filtered by gammapy.
+    holds it, else from one read of the run's file (the event header carries pointing, dead
+    time and site), through :mod:`.fits_tables` (astropy for files it does not read). Runs
+    with a gammapy ``obs_filter`` are filtered by gammapy.
     Definitions follow gammapy: livetime = GTI sum x DEADC. Any problem of the run's content
     is a BaccmodValueError naming the run and its file.
     """
@@ -115,27 +122,106 @@ def _read_run(obs, location):
 
 
 def _read_unfiltered(obs, location, events_file, source):
-    in_memory = {key for key in ("_events", "_gti", "_meta", "_pointing") if key in obs.__dict__}
-    gti_file = None if "_gti" in in_memory else obs.__dict__.get(_GTI_HDU_KEY)
+    label = run_label(obs.obs_id, source)
     if events_file is not None:
-        with fits.open(events_file.path(), memmap=False) as hdul:
-            columns, header = dl3.events_from_hdu(
-                dl3.hdu_of(hdul, events_file.hdu_name, "events"), run_label(obs.obs_id, source))
-            gti = _gti_seconds(obs, gti_file, hdul if _same_file(gti_file, events_file) else None)
+        columns, header, gti = _read_file(obs, events_file, source, label)
     else:
         table = _in_memory_events(obs).table
         columns, header = dl3.events_from_table(table), table.meta
         gti = _gti_seconds(obs, None, None)  # gammapy reads and keeps it
     gti_starts, gti_stops, gti_ref = gti
-    _check_gti_finite(run_label(obs.obs_id, source), gti_starts, gti_stops)
-    t_ref = gti_ref + 0.5 * (gti_starts[0] + gti_stops[-1]) * u.s
-    gti_shift = (gti_ref - t_ref).to_value(u.s)
+    _check_gti_finite(label, gti_starts, gti_stops)
     livetime = float(np.sum(gti_stops - gti_starts)) * _live_fraction(obs, header, gti)
     site = observation_location(obs, location, header)
-    return _RunRecord(t_ref=t_ref, dt=_seconds_since(columns.pop("time"), t_ref, header),
-                      gti_starts=gti_starts + gti_shift, gti_stops=gti_stops + gti_shift,
-                      livetime=livetime, pointing=_fixed_pointing(obs, header, t_ref, site),
-                      header=header, site=site, source=source, **columns)
+    middle = 0.5 * (gti_starts[0] + gti_stops[-1])
+    tt, dt = _reference_and_event_times(columns.pop("time"), header, gti_ref, middle)
+    return _RunRecord(tt=tt, dt=dt, gti_starts=gti_starts - middle,
+                      gti_stops=gti_stops - middle, livetime=livetime,
+                      pointing=_fixed_pointing(obs, header, tt), header=header, site=site,
+                      source=source, **columns)
+
+
+def _read_file(obs, events_file, path, label):
+    """Event columns, EVENTS header and GTI (starts, stops, reference) of a run's file
+    ``path``: by :func:`.fits_tables.read_tables`, else by astropy (which reports what is
+    wrong)."""
+    gti_file = None if "_gti" in obs.__dict__ else obs.__dict__.get(_GTI_HDU_KEY)
+    gti_here = _same_file(gti_file, events_file)
+    tables = _lean_tables(path, events_file, gti_file if gti_here else None)
+    if tables is None:
+        with fits.open(path, memmap=False) as hdul:
+            columns, header = dl3.events_from_hdu(
+                dl3.hdu_of(hdul, events_file.hdu_name, "events"), label)
+            gti = _gti_seconds(obs, gti_file, hdul if gti_here else None)
+        return columns, header, gti
+    columns, header = dl3.events_from_hdu(tables[0], label)
+    if not gti_here:
+        return columns, header, _gti_seconds(obs, gti_file, None)
+    gti = dl3.gti_from_hdu(tables[1])
+    dl3.check_gti_rows(gti[0])
+    return columns, header, gti
+
+
+def _lean_tables(path, events_file, gti_file):
+    """The EVENTS (and GTI, when ``gti_file`` is given: the same file) tables of the file
+    ``path`` read by :mod:`.fits_tables`; None when astropy must read the file."""
+    names = [events_file.hdu_name] + ([gti_file.hdu_name] if gti_file is not None else [])
+    if not all(isinstance(name, str) for name in names) or len(set(names)) < len(names):
+        return None
+    columns = [dl3.EVENT_COLUMNS, dl3.GTI_COLUMNS][:len(names)]
+    try:
+        tables = fits_tables.read_tables(path, dict(zip(names, columns)))
+    except (fits_tables.Unsupported, OSError) as reason:
+        log.debug("%s: read by astropy (%s).", path, reason)
+        return None
+    return [tables[name] for name in names]
+
+
+def _reference_and_event_times(event_times, header, gti_ref, middle):
+    """The run's reference time, ``middle`` s after the GTIs' reference ``gti_ref``, as a TT
+    two-part Julian date, and the event times in s from it.
+
+    Event times are astropy Times, or s from the EVENTS header's reference. References in TT
+    (see ``dl3.reference_time``) are handled in plain float arithmetic, others by astropy."""
+    event_ref = None if isinstance(event_times, Time) \
+        else dl3.reference_time(header, "EVENTS")
+    if isinstance(gti_ref, tuple) and isinstance(event_ref, tuple):
+        offset = (event_ref[0] - gti_ref[0] + (event_ref[1] - gti_ref[1])) * 86400.0 - middle
+        return _tt_plus_seconds(_tt_jd(gti_ref), middle), event_times + offset
+    t_ref = _as_time(gti_ref) + middle * u.s
+    return _tt_of(t_ref), _seconds_since(event_times, t_ref, header)
+
+
+def _tt_jd(mjd):
+    """TT two-part Julian date of an (integer, fraction) MJD."""
+    return day_frac(_MJD_ZERO + mjd[0], mjd[1])
+
+
+def _tt_plus_seconds(jd, seconds):
+    """A two-part Julian date ``seconds`` s later, as astropy's Time + TimeDelta."""
+    days = day_frac(seconds, 0.0, divisor=86400.0)
+    return day_frac(jd[0] + days[0], jd[1] + days[1])
+
+
+def _as_time(reference):
+    """An astropy Time of a time reference (a TT (MJDREFI, MJDREFF) pair or a Time)."""
+    if isinstance(reference, tuple):
+        return Time(*reference, format="mjd", scale="tt")
+    return reference
+
+
+def _as_reference(time):
+    """A time reference: a scalar TT astropy Time as a TT (MJD integer, fraction) pair (see
+    ``dl3.reference_time``), any other Time as it is."""
+    if time.scale == "tt" and time.location is None and time.isscalar:
+        return float(time.jd1) - _MJD_ZERO, float(time.jd2)
+    return time
+
+
+def _tt_of(time):
+    """TT two-part Julian date of an astropy Time."""
+    tt = time.tt
+    return float(tt.jd1), float(tt.jd2)
 
 
 def _read_filtered(obs, location, events_file, source):
@@ -156,13 +242,14 @@ def _read_filtered(obs, location, events_file, source):
     gti_stops = (gti.time_stop - t_ref).to_value(u.s)
     fraction = _live_fraction(obs, table.meta, (gti_starts, gti_stops))
     site = observation_location(obs, location, table.meta)
+    tt = _tt_of(t_ref)
     return _RunRecord(
-        t_ref=t_ref, ra=columns["ra"], dec=columns["dec"], energy=columns["energy"],
+        tt=tt, ra=columns["ra"], dec=columns["dec"], energy=columns["energy"],
         dt=_seconds_since(columns["time"], t_ref, table.meta), gti_starts=gti_starts,
         gti_stops=gti_stops,
         livetime=float(np.sum(gti_stops - gti_starts)) * fraction
         * float(obs.obs_filter.livetime_fraction),
-        pointing=_fixed_pointing(obs, table.meta, t_ref, site), header=table.meta, site=site,
+        pointing=_fixed_pointing(obs, table.meta, tt), header=table.meta, site=site,
         source=source)
 
 
@@ -196,9 +283,9 @@ def _live_fraction(obs, header, gti):
     return fraction
 
 
-def _fixed_pointing(obs, header, t_ref, site):
-    """The run's ICRS pointing at t_ref: gammapy's when it holds one, else from RA_PNT/DEC_PNT.
-    Only pointings fixed on the sky are accepted."""
+def _fixed_pointing(obs, header, tt):
+    """The run's ICRS pointing (RA, Dec in rad) at ``tt`` (TT two-part JD): gammapy's when
+    it holds one, else RA_PNT/DEC_PNT. Only pointings fixed on the sky are accepted."""
     dl3.check_fixed_pointing_mode(header.get("OBS_MODE"))
     if "_pointing" in obs.__dict__:
         pointing = obs.__dict__["_pointing"]
@@ -208,17 +295,18 @@ def _fixed_pointing(obs, header, t_ref, site):
                 "baccmod follows no pointing table",
                 "Give the run FixedPointingInfo(fixed_icrs=SkyCoord(ra, dec)) if it tracked a "
                 "fixed sky position; else leave it out.")
-        icrs = obs.get_pointing_icrs(t_ref)
+        icrs = obs.get_pointing_icrs(Time(*tt, format="jd", scale="tt"))
         if not np.all(np.isfinite([icrs.ra.deg, icrs.dec.deg])):
             raise dl3.RunProblem(f"its pointing is RA {icrs.ra.deg}, Dec {icrs.dec.deg} deg",
                                  "Give it a finite fixed_icrs pointing.")
-        return icrs
+        return float(icrs.ra.rad), float(icrs.dec.rad)
     ra = dl3.header_number(header, "RA_PNT", "the pointing's RA, deg")
     dec = dl3.header_number(header, "DEC_PNT", "the pointing's Dec, deg")
     if abs(dec) > 90:
         raise dl3.RunProblem(f"its pointing DEC_PNT = {dec} deg is not a declination",
                              "Correct DEC_PNT in its EVENTS header.")
-    return FixedPointingInfo(fixed_icrs=SkyCoord(ra * u.deg, dec * u.deg)).get_icrs(t_ref, site)
+    # as gammapy's FixedPointingInfo(fixed_icrs=SkyCoord(ra, dec)): RA wrapped to [0, 360)
+    return float(np.deg2rad(np.mod(ra, 360.0))), float(np.deg2rad(dec))
 
 
 def _pointing_kind(pointing):
@@ -228,7 +316,11 @@ def _pointing_kind(pointing):
 
 
 def _same_file(a, b):
-    return a is not None and b is not None and a.path() == b.path()
+    """Whether two gammapy HDU locations are in the same file."""
+    if a is None or b is None:
+        return False
+    where = [(x.base_dir, x.file_dir, x.file_name) for x in (a, b)]
+    return where[0] == where[1] or a.path() == b.path()
 
 
 def _gti_seconds(obs, gti_file, open_hdul):
@@ -237,7 +329,8 @@ def _gti_seconds(obs, gti_file, open_hdul):
     if gti_file is None or open_hdul is None:
         gti = _gammapy_gti(obs)
         ref = gti.time_ref
-        return (gti.time_start - ref).to_value(u.s), (gti.time_stop - ref).to_value(u.s), ref
+        return ((gti.time_start - ref).to_value(u.s), (gti.time_stop - ref).to_value(u.s),
+                _as_reference(ref))
     starts, stops, ref = dl3.gti_from_hdu(dl3.hdu_of(open_hdul, gti_file.hdu_name, "GTI"))
     dl3.check_gti_rows(starts)
     return starts, stops, ref
@@ -255,9 +348,15 @@ def _gammapy_gti(obs):
 
 def _location_from_meta(meta):
     if all(k in meta for k in ("GEOLON", "GEOLAT")):
-        return EarthLocation(lon=float(meta["GEOLON"]) * u.deg, lat=float(meta["GEOLAT"]) * u.deg,
-                             height=float(meta.get("ALTITUDE", 0.0)) * u.m)
+        return _site(float(meta["GEOLON"]), float(meta["GEOLAT"]),
+                     float(meta.get("ALTITUDE", 0.0)))
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _site(lon_deg, lat_deg, height_m):
+    """The EarthLocation of geodetic coordinates (made once for all the runs of a site)."""
+    return EarthLocation(lon=lon_deg * u.deg, lat=lat_deg * u.deg, height=height_m * u.m)
 
 
 def _location_from_obs_index(index_dir, obs_id):
@@ -308,16 +407,17 @@ def run_arrays(obs, location=None, fov_edges=None, areas=(), rotation_limit=None
     livetime = run.livetime  # checked by the core when the run is added
     dt = run.dt
     _check_gti(label, dt, run.gti_starts, run.gti_stops)
-    p_lon, p_lat = float(run.pointing.ra.rad), float(run.pointing.dec.rad)
+    p_lon, p_lat = run.pointing
     lon, lat = np.deg2rad(run.ra), np.deg2rad(run.dec)
+    directions = fov.unit_vectors(lon, lat)
     energy = run.energy
-    span_mjd = (run.t_ref.tt + [np.min(run.gti_starts), np.max(run.gti_stops)] * u.s).mjd
     arrays = dict(obs_id=int(obs.obs_id), livetime=livetime, energy=energy, lon=lon, lat=lat,
                   pointing_lon=p_lon, pointing_lat=p_lat, source=run.source,
-                  nearest_event_offset=_nearest_offset(p_lon, p_lat, lon, lat),
-                  time_start_mjd=float(span_mjd[0]), time_stop_mjd=float(span_mjd[1]))
+                  nearest_event_offset=_nearest_offset(p_lon, p_lat, lon, lat, directions),
+                  time_start_mjd=_mjd(run.tt, np.min(run.gti_starts)),
+                  time_stop_mjd=_mjd(run.tt, np.max(run.gti_stops)))
     if fov_edges is not None or track:
-        astrom = astrometry_context(run.t_ref, site)
+        astrom = tt_astrometry_context(*run.tt, site)
         frame = observed_frame(astrom)
         p_ra_c, p_dec_c = icrs_to_cirs(p_lon, p_lat, astrom)
     if track:
@@ -326,9 +426,9 @@ def run_arrays(obs, location=None, fov_edges=None, areas=(), rotation_limit=None
         arrays.update(dt=dt, gti_starts=run.gti_starts, gti_stops=run.gti_stops,
                       track_times=times, track_cos_zenith=np.sin(alt), track_azimuth=az)
     if fov_edges is not None:
-        ra_c, dec_c = icrs_to_cirs(lon, lat, astrom)
-        arrays["fov_lon"], arrays["fov_lat"] = fov.altaz_fov_coordinates(
-            ra_c, dec_c, dt, float(p_ra_c), float(p_dec_c), frame)
+        arrays["fov_lon"], arrays["fov_lat"] = fov.fov_coordinates(
+            fov.cirs_vectors(directions, apparent_place(astrom)), dt,
+            fov.unit_vectors(float(p_ra_c), float(p_dec_c)), frame)
         max_offset = float(fov.angular_separation(0.0, 0.0, fov_edges, fov_edges))
         if areas_near(list(areas), p_lon, p_lat, max_offset):
             matrices, weights, times = _rotation_nodes(
@@ -337,6 +437,12 @@ def run_arrays(obs, location=None, fov_edges=None, areas=(), rotation_limit=None
             arrays.update(sky_to_altaz_matrices=matrices, node_times=times,
                           node_weights=weights * livetime / np.sum(weights))
     return RunArrays(**arrays)
+
+
+def _mjd(jd, seconds):
+    """MJD (float) ``seconds`` s after a two-part Julian date."""
+    later = _tt_plus_seconds(jd, seconds)
+    return float((later[0] - _MJD_ZERO) + later[1])
 
 
 def _usable_events(run, label):
@@ -362,9 +468,15 @@ def _usable_events(run, label):
     return run
 
 
-def _nearest_offset(p_lon, p_lat, lon, lat):
-    """Smallest angular distance (rad) of the events from the pointing; inf without events."""
-    return float(np.min(fov.angular_separation(p_lon, p_lat, lon, lat))) if lon.size else np.inf
+def _nearest_offset(p_lon, p_lat, lon, lat, directions):
+    """Smallest angular distance (rad) of the events (also given as unit vectors
+    ``directions``) from the pointing; inf without events. The distance is computed for the
+    events whose direction cosine is the largest within rounding."""
+    if not lon.size:
+        return np.inf
+    cosines = fov.unit_vectors(p_lon, p_lat) @ directions
+    near = cosines >= np.max(cosines) - _COSINE_ROUNDING
+    return float(np.min(fov.angular_separation(p_lon, p_lat, lon[near], lat[near])))
 
 
 def _check_gti_finite(label, starts, stops):

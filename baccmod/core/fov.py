@@ -52,13 +52,13 @@ def unit_vectors(lon, lat):
     return vectors
 
 
-def cirs_vectors(ra, dec, apparent_place):
+def cirs_vectors(directions, apparent_place):
     """Apparent (topocentric CIRS) unit vectors of ICRS directions: SOFA ``iauAtciqz``.
 
     Parameters
     ----------
-    ra, dec : ndarray, shape (n,)
-        ICRS right ascension and declination, rad.
+    directions : ndarray, shape (3, n)
+        ICRS unit vectors (:func:`unit_vectors` of RA, Dec).
     apparent_place : ndarray, shape (17,)
         See :data:`APPARENT_PLACE_FIELDS`.
 
@@ -66,11 +66,10 @@ def cirs_vectors(ra, dec, apparent_place):
     -------
     ndarray, shape (3, n)
     """
-    ra, dec = np.asarray(ra, dtype=float), np.asarray(dec, dtype=float)
-    out = np.empty((3, ra.size))
-    for start in range(0, ra.size, BLOCK_SIZE):
+    out = np.empty(directions.shape)
+    for start in range(0, directions.shape[1], BLOCK_SIZE):
         block = slice(start, start + BLOCK_SIZE)
-        out[:, block] = _cirs_block(unit_vectors(ra[block], dec[block]), apparent_place)
+        out[:, block] = _cirs_block(directions[:, block], apparent_place)
     return out
 
 
