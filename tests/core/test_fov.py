@@ -122,4 +122,4 @@ def test_dr1_era_fov_coordinates_within_one_arcsec_of_astropy(utc):
     ref_lon, ref_lat, alt = astropy_fov(ra, dec, pointing, t_ref + dt * u.s)
     assert alt.min() > 5
     error = np.rad2deg(np.hypot((lon - ref_lon) * np.cos(lat), lat - ref_lat)) * 3600
-    assert error.max() < 1e-3  # arcsec
+    assert error.max() < 2e-3  # arcsec (0.4-0.9 mas: the apparent places kept for 15 min)
