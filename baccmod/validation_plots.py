@@ -8,6 +8,7 @@
 import numpy as np
 from astropy import units as u
 from astropy.time import Time
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 RATE_UNIT = u.Unit("s-1 MeV-1 sr-1")
@@ -15,6 +16,8 @@ RATE_UNIT = u.Unit("s-1 MeV-1 sr-1")
 MAX_MODEL_CURVES = 5
 #: Radius (deg) of the FoV centre whose mean rate is drawn against zenith.
 CENTRAL_RADIUS = 0.5
+#: Gap (pixels) between a legend and the highest thing drawn below it.
+LEGEND_GAP_PX = 8
 
 
 def write_figures(out_dir, reduced, models, by_offset, by_energy, summary, energy_axis,
@@ -65,8 +68,31 @@ def _significance_figure(reduced, summary):
     ax.set_title(f"Significance distribution (correlation radius "
                  f"{summary['correlation_radius_deg']:.2f} deg)")
     ax.legend(loc="upper right", fontsize=9)
-    figure.tight_layout()
+    _lay_out(figure)
     return figure
+
+
+def _lay_out(figure, rect=(0, 0, 1, 1)):
+    """``tight_layout``, with the y range of each axes with a legend (in its upper part)
+    raised so that the legend sits above everything drawn: it hides no point, error bar or
+    curve."""
+    figure.tight_layout(rect=rect)
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    for ax in figure.axes:
+        legend = ax.get_legend()
+        if legend is None:
+            continue
+        box = ax.get_window_extent(renderer)
+        taken = (box.y1 - legend.get_window_extent(renderer).y0 + LEGEND_GAP_PX) / box.height
+        taken = min(taken, 0.8)
+        log = ax.get_yscale() == "log"
+        scale = np.log10 if log else (lambda value: value)
+        bottom, top = ax.get_ylim()
+        low, data_top = scale(bottom), scale(ax.dataLim.y1)
+        needed = low + (data_top - low) / (1 - taken)
+        if np.isfinite(needed) and needed > scale(top):
+            ax.set_ylim(bottom, 10 ** needed if log else needed)
+    figure.tight_layout(rect=rect)
 
 
 def _normal(x, mean, width):
@@ -85,7 +111,7 @@ def _residual_figure(by_offset, by_energy, energy_axis, offset_axis):
     ax_en.set_xscale("log")
     ax_en.set_xlabel("reconstructed energy (TeV)")
     ax_en.set_title("Counts / predicted background in energy bins (all offsets)")
-    figure.tight_layout()
+    _lay_out(figure)
     return figure
 
 
@@ -98,10 +124,10 @@ def _ratio_panel(ax, x, x_err, res):
     used = res.used
     x_err = x_err[:, used] if np.ndim(x_err) == 2 else x_err[used]
     ax.errorbar(x[used], res.ratio[used], xerr=x_err, yerr=res.ratio_error[used], fmt="o",
-                color="k", label=f"Poisson deviance / dof = {res.deviance:.1f} / {res.dof}")
+                color="k", label=f"Poisson deviance / dof = {res.deviance:.4g} / {res.dof}")
     ax.axhline(1.0, color="C3", ls="--", label="perfect model")
     ax.set_ylabel("counts / predicted")
-    ax.legend(fontsize=9)
+    ax.legend(loc="upper right", fontsize=9)
 
 
 def _norm_figure(runs):
@@ -125,13 +151,13 @@ def _norm_figure(runs):
             ax.axhline(right, color="C3", ls="--", label=f"{right:g}: model right")
             ax.set_xlabel(xlabel)
             ax.set_ylabel(f"{label} (reference 1 TeV)" if name == "TILT" else label)
-            ax.legend(fontsize=8)
+            ax.legend(loc="upper right", fontsize=8)
         _night_ticks(axes[row, 1], runs["TIME"][order])
     axes[0, 0].set_title("Background norm per run vs zenith")
     axes[0, 1].set_title("Background norm per run vs time")
     axes[1, 0].set_title("Spectral tilt per run vs zenith")
     axes[1, 1].set_title("Spectral tilt per run vs time")
-    figure.tight_layout()
+    _lay_out(figure)
     return figure
 
 
@@ -162,7 +188,7 @@ def _model_figure(models, runs):
                       else "distance from the FoV centre (deg, mean over the FoV bins)")
     ax_off.set_ylabel(f"rate ({RATE_UNIT})")
     ax_off.set_title(f"Model of run {median_run} (median zenith {np.median(zenith):.1f} deg)")
-    ax_off.legend(title="energy bin", fontsize=8, loc="best")
+    ax_off.legend(title="energy bin", fontsize=8, loc="upper right")
     order = np.argsort(zenith)
     central = np.array([_central_rate(models[obs_id]) for obs_id in runs["OBS_ID"]])
     for colour, index in enumerate(drawn):
@@ -172,9 +198,9 @@ def _model_figure(models, runs):
     ax_zen.set_xlabel("run zenith angle (deg)")
     ax_zen.set_ylabel(f"mean rate within {CENTRAL_RADIUS} deg ({RATE_UNIT})")
     ax_zen.set_title("Model rate near the FoV centre of each run vs its zenith")
-    ax_zen.legend(title="energy bin", fontsize=8, loc="best")
+    ax_zen.legend(title="energy bin", fontsize=8, loc="upper right")
     figure.text(0.5, 0.01, "Gaps: model bins with zero rate.", ha="center", fontsize=9)
-    figure.tight_layout(rect=(0, 0.03, 1, 1))
+    _lay_out(figure, rect=(0, 0.03, 1, 1))
     return figure
 
 
