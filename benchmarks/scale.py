@@ -52,7 +52,7 @@ def parse_args(argv=None):
     run.add_common_options(parser)
     parser.add_argument("--no-warmup", action="store_true",
                         help=f"do not run each measurement once on {WARMUP_RUNS} runs, "
-                             "unrecorded, before timing (it fills numba's cache)")
+                             "unrecorded, before timing (it fills on-disk caches)")
     return parser.parse_args(argv)
 
 
@@ -106,8 +106,8 @@ def progress_line(label, result):
 
 
 def warmup(measurer, n_jobs):
-    """Each kind of measurement once on a few runs, unrecorded: numba's cache is filled and
-    every path is checked end to end before the long measurements."""
+    """Each kind of measurement once on a few runs, unrecorded: the on-disk caches are filled
+    and every path is checked end to end before the long measurements."""
     print(f"warm-up on {WARMUP_RUNS} runs", flush=True)
     folder = measurer.folder / "warmup"
     for kind in ("grid3d", "radial"):
@@ -181,7 +181,7 @@ def part_dask(measurer, n_runs):
 
 def part_first_call(args, dr1, folder):
     """The grid3d case called once (``cases.FIRST_CALL_CASE``) with run.py's machinery: ours
-    (after a warm-up for numba's cache) and BAccMod 0.4.1, each in a fresh process."""
+    (after a warm-up for the on-disk caches) and BAccMod 0.4.1, each in a fresh process."""
     print("first call: the grid3d case, called once", flush=True)
     sides = [environment.ours(numba_cache_dir=Path(args.output) / "numba-cache")]
     if not args.no_baccmod:
