@@ -1,4 +1,5 @@
 """Runs worked on in other processes give the serial models, number for number."""
+import copy
 import logging
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
@@ -22,7 +23,8 @@ ZENITH_OPTIONS = dict(cos_zenith_binning_method="min_n_observation",
 
 def exclusions(observations):
     """A circle, an ellipse and a mask near the first run's pointing (every kind of area)."""
-    pointing = observations[0].get_pointing_icrs(observations[0].tmid)
+    first = copy.copy(observations[0])  # the shared runs keep nothing gammapy loads here
+    pointing = first.get_pointing_icrs(first.tmid)
     near = pointing.directional_offset_by(0 * u.deg, 0.8 * u.deg)
     mask = WcsGeom.create(skydir=pointing.directional_offset_by(90 * u.deg, 1 * u.deg),
                           width=1 * u.deg, binsz=0.05).region_mask(
