@@ -93,6 +93,24 @@ def read_tables(path, wanted):
     return found
 
 
+def read_header(path, name):
+    """The header (dict of keyword -> value) of the first HDU named ``name`` (EXTNAME,
+    case-insensitive) of a FITS file, plain or gzip-compressed, without reading any table;
+    raises Unsupported as :func:`read_tables`, and when no HDU has that name."""
+    wanted = str(name).strip().upper()
+    strip = _strip_string_blanks()
+    with open(path, "rb") as handle:
+        stream = _Stream(handle)
+        index = 0
+        while True:
+            header = _read_header(stream, strip)
+            if index and str(header.get("EXTNAME", "")).strip().upper() == wanted:
+                return header
+            stream.skip(_data_size(header, primary=index == 0))
+            stream.skip_padding()
+            index += 1
+
+
 def _strip_string_blanks():
     """Whether astropy strips trailing blanks of string values (its default)."""
     from astropy.io import fits

@@ -217,3 +217,35 @@ def test_tables_of_an_astropy_table_file(tmp_path):
     path = tmp_path / "events.fits.gz"
     table.write(path)
     assert_as_astropy(path, {"EVENTS": WANTED["EVENTS"]})
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("obs_id", DR1_RUNS)
+def test_the_effective_area_header_is_astropys_without_its_table(dr1_dir, obs_id):
+    path = dr1_dir / "data" / f"hess_dl3_dr1_obs_id_{obs_id:06d}.fits.gz"
+    header = fits_tables.read_header(path, "aeff")
+    expected = {key: value for key, value in fits.getheader(path, "AEFF").items()
+                if key not in ("COMMENT", "HISTORY", "")}
+    assert header == expected and header["LO_THRES"] > 0
+
+
+def test_a_missing_hdu_header_is_left_to_astropy(tmp_path):
+    path = write(tmp_path / "run.fits.gz", [events_hdu()], compress="gzip")
+    with pytest.raises(Unsupported):
+        fits_tables.read_header(path, "AEFF")
+
+
+@pytest.mark.realdata
+def test_the_safe_threshold_is_read_from_the_header_alone(hess_dr1, monkeypatch):
+    from gammapy.data.hdu_index_table import HDULocation
+
+    from baccmod.adapters.irf import safe_energy_threshold
+    runs = hess_dr1.get_observations(DR1_RUNS, required_irf=[])
+    want = [float(obs.aeff.meta["LO_THRES"]) for obs in runs]
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError(f"the whole {self.hdu_class} was read")
+
+    monkeypatch.setattr(HDULocation, "load", refuse)
+    fresh = hess_dr1.get_observations(DR1_RUNS, required_irf=[])
+    assert [safe_energy_threshold(obs) for obs in fresh] == want
