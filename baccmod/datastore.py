@@ -61,6 +61,7 @@ def write_datastore(models, data_store, out_dir, overwrite=False, *, observation
     per_run = _per_run_models(models, observations, zenith_interpolation)
     _check_runs_in_store(per_run, store)
     _warn_gammapy_alignment_override(per_run, store)
+    _warn_gammapy_overreading(per_run)
     parent = out_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
@@ -73,6 +74,26 @@ def write_datastore(models, data_store, out_dir, overwrite=False, *, observation
     log.info("wrote %d runs with %d background files to %s", len(per_run),
              len({id(m) for m in per_run.values()}), out_dir)
     return out_dir
+
+
+def _warn_gammapy_overreading(per_run):
+    """Warn, per distinct model, when gammapy would read some of its bins as nonsense (see
+    :func:`baccmod.adapters.irf.gammapy_overread_bins`), naming its runs and the fix."""
+    from .adapters.irf import gammapy_overread_bins
+    runs_of = {}
+    for obs_id, model in per_run.items():
+        runs_of.setdefault(id(model), (model, []))[1].append(obs_id)
+    for model, obs_ids in runs_of.values():
+        count, energies = gammapy_overread_bins(model)
+        if count:
+            ranges = ", ".join(f"{low:.3g}-{high:.3g}" for low, high in energies)
+            log.warning(
+                "the model of runs %s has %d bins that gammapy reads as nonsense (its log-log "
+                "interpolation overflows next to zero-rate bins; in %s TeV): their predicted "
+                "counts will be wrong by orders of magnitude. Give the model fewer or wider "
+                "bins there (a coarser energy or offset axis, dynamic_energy_axis=True), a "
+                "fitted model, or a safe energy range that leaves those bins out.",
+                obs_ids, count, ranges)
 
 
 def _data_store(data_store):

@@ -229,3 +229,23 @@ def test_collection_write_leaves_zenith_store_untouched(zenith_store, tmp_path):
     write_datastore(collection_30_60()[1], zenith_store, tmp_path / "store",
                     observations=observations, zenith_interpolation=False)
     assert file_hashes(zenith_store.hdu_table.base_dir) == before
+
+
+# --- models gammapy would read as nonsense ---------------------------------------------------
+
+def test_a_model_gammapy_overreads_is_reported_naming_its_runs(zenith_store, tmp_path, caplog):
+    from zenith_simulation import base_background
+    base = base_background()
+    sparse = base.data.copy()
+    sparse[-2, 1] = 0.0  # gammapy extrapolates the last bin from a zero and a positive centre
+    models = {1: base, 2: Background2D(axes=base.axes, data=sparse, unit=base.unit)}
+    read = models[2].integrate_log_log(axis_name="energy",
+                                       energy=base.axes["energy"].edges[:, None],
+                                       offset=base.axes["offset"].center)
+    bin_means = sparse * base.axes["energy"].bin_width.to_value("MeV")[:, None]
+    assert read.to_value("s-1 sr-1")[-1, 1] > 1e10 * bin_means[-1].max()  # gammapy's nonsense
+    with caplog.at_level("WARNING", logger="baccmod"):
+        write_datastore(models, zenith_store, tmp_path / "store")
+    warnings = [r.getMessage() for r in caplog.records if "gammapy reads as nonsense" in
+                r.getMessage()]
+    assert len(warnings) == 1 and "runs [2]" in warnings[0]

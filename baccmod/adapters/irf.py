@@ -92,6 +92,45 @@ def _aeff_header_threshold(obs):
         return None
 
 
+#: gammapy's reading of a bin above this many times the largest bin mean of its energy bin
+#: is reported as an overflow of its log-log interpolation next to zero-rate bins.
+GAMMAPY_OVERREAD_FACTOR = 10.0
+
+
+def gammapy_overread_bins(model):
+    """Bins of a background IRF whose rate gammapy integrates over energy to nonsense.
+
+    gammapy reads a bkg IRF log-log between its energy-bin centres; next to a zero-rate bin
+    (sparse 3D models) that reading overflows, up to ~1e276 counts predicted a bin. Here a
+    bin is reported when gammapy's integral over it is not finite or exceeds
+    :data:`GAMMAPY_OVERREAD_FACTOR` times the largest bin-mean integral of its energy bin.
+
+    Returns
+    -------
+    count : int
+        Bins read so.
+    energies : list of (float, float)
+        Energy bins (TeV) holding them.
+    """
+    energy = model.axes["energy"]
+    if energy.nbin < 2:
+        return 0, []
+    spatial = {axis.name: axis.center.reshape((1,) * (i + 1) + (-1,) + (1,) * (
+        model.data.ndim - i - 2)) for i, axis in enumerate(model.axes[1:])}
+    widths = energy.bin_width.to_value(u.MeV).reshape((-1,) + (1,) * (model.data.ndim - 1))
+    with np.errstate(all="ignore"):
+        read = model.integrate_log_log(
+            axis_name="energy", energy=energy.edges.reshape((-1,) + (1,) * (model.data.ndim - 1)),
+            **spatial).to_value(u.Unit(model.unit) * u.MeV)
+        means = np.asarray(model.data, dtype=float) * widths
+        largest = means.reshape(means.shape[0], -1).max(axis=1).reshape(
+            (-1,) + (1,) * (model.data.ndim - 1))
+        bad = ~np.isfinite(read) | (read > GAMMAPY_OVERREAD_FACTOR * largest)
+    rows = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))
+    edges = energy.edges.to_value(u.TeV)
+    return int(bad.sum()), [(float(edges[i]), float(edges[i + 1])) for i in rows]
+
+
 #: Event-header cards by which gammapy recognises a H.E.S.S. DL3 DR1 run; gammapy then labels
 #: any bkg of the run REVERSE_LON_RADEC (the convention of the models the DR1 ships).
 _DR1_CREATOR = "SASH FITS::EventListWriter"
