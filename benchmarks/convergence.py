@@ -191,7 +191,7 @@ def main(argv=None):
     dr1 = environment.find_dr1()
     output = Path(args.output).resolve()
     folder = output / "convergence"
-    sides = [environment.ours(numba_cache_dir=output / "numba-cache"),
+    sides = [environment.ours(cache_dir=output / "baccmod-cache"),
              environment.ensure_baccmod_venv(Path(args.baccmod_venv))]
     runs = run_models(sides, {"radial": args.radial_oversample,
                               "radial_noexclusion": args.radial_noexclusion_oversample,

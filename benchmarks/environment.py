@@ -47,14 +47,15 @@ def base_env():
     return env
 
 
-def ours(numba_cache_dir=None):
-    """Our package: this interpreter with the repository root on PYTHONPATH."""
+def ours(cache_dir=None):
+    """Our package: this interpreter with the repository root on PYTHONPATH; ``cache_dir``:
+    where it keeps its on-disk caches (``BACCMOD_CACHE_DIR``: the Earth orientation table)."""
     env = base_env()
     env.pop("PYTHONNOUSERSITE")  # ours may rely on user-site packages of this interpreter
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO),
                                                       os.environ.get("PYTHONPATH")]))
-    if numba_cache_dir is not None:
-        env["NUMBA_CACHE_DIR"] = str(numba_cache_dir)
+    if cache_dir is not None:
+        env["BACCMOD_CACHE_DIR"] = str(cache_dir)
     return Side("ours", sys.executable, env)
 
 

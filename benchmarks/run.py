@@ -33,7 +33,7 @@ def parse_args(argv=None):
     parser.add_argument("--baccmod", action="store_true",
                         help="also run BAccMod 0.4.1 (creating its venv once) and compare")
     parser.add_argument("--compile-time", action="store_true",
-                        help="measure our numba compile time (cold vs warm cache)")
+                        help="measure our one-time cost of empty on-disk caches (cold vs warm)")
     parser.add_argument("--scaling", action="store_true",
                         help="time the scaling cases on simulated runs")
     parser.add_argument("--scaling-runs", nargs="+", type=int, default=[10, 100, 1000],
@@ -57,7 +57,7 @@ def add_common_options(parser):
 
 
 class Runner:
-    """Runs workers; for ours, first runs each case once unrecorded to warm numba's cache."""
+    """Runs workers; for ours, first runs each case once unrecorded to warm its on-disk caches."""
 
     def __init__(self, timeout, warmup):
         self.timeout = timeout
@@ -147,12 +147,12 @@ def run_cases(runner, sides, names, dr1, folder):
 
 
 def run_compile_time(timeout, names, dr1, folder):
-    """Ours with a fresh numba cache, then with that (now warm) cache: the difference."""
+    """Ours with fresh on-disk caches, then with those (now warm) caches: the difference."""
     results = {}
     for name in names:
         print(f"compile time {name}", flush=True)
-        with tempfile.TemporaryDirectory(prefix="baccmod-numba-") as cache:
-            side = environment.ours(numba_cache_dir=cache)
+        with tempfile.TemporaryDirectory(prefix="baccmod-cache-") as cache:
+            side = environment.ours(cache_dir=cache)
             runs = {state: run_worker(side, name, dr1, "pks2155", folder,
                                       f"ours-{name}-{state}", timeout)
                     for state in ("cold", "warm")}
@@ -208,7 +208,7 @@ def markdown(results):
         parts += ["## Cases (21 PKS 2155-304 runs of the H.E.S.S. DL3 DR1)", "",
                   report.cases_table(results["cases"]), ""]
     if results.get("compile_time"):
-        parts += ["## numba compile time (ours)", "",
+        parts += ["## one-time cost of empty on-disk caches (ours)", "",
                   report.compile_table(results["compile_time"]), ""]
     if results.get("scaling"):
         parts += ["## Scaling on simulated runs", "", report.scaling_table(results["scaling"]),
@@ -221,7 +221,7 @@ def main(argv=None):
     dr1 = environment.find_dr1()
     output = Path(args.output).resolve()
     output.mkdir(parents=True, exist_ok=True)
-    sides = [environment.ours(numba_cache_dir=output / "numba-cache")]
+    sides = [environment.ours(cache_dir=output / "baccmod-cache")]
     if args.baccmod:
         sides.append(environment.ensure_baccmod_venv(Path(args.baccmod_venv)))
     runner = Runner(args.timeout, warmup=not args.no_warmup)

@@ -183,7 +183,7 @@ def part_first_call(args, dr1, folder):
     """The grid3d case called once (``cases.FIRST_CALL_CASE``) with run.py's machinery: ours
     (after a warm-up for the on-disk caches) and BAccMod 0.4.1, each in a fresh process."""
     print("first call: the grid3d case, called once", flush=True)
-    sides = [environment.ours(numba_cache_dir=Path(args.output) / "numba-cache")]
+    sides = [environment.ours(cache_dir=Path(args.output) / "baccmod-cache")]
     if not args.no_baccmod:
         sides.append(environment.ensure_baccmod_venv(Path(args.baccmod_venv)))
     runner = run.Runner(args.timeout, warmup=not args.no_warmup)
@@ -417,7 +417,7 @@ def main(argv=None):
     folder = output / "scale"
     if folder.exists():
         shutil.rmtree(folder)
-    side = environment.ours(numba_cache_dir=output / "numba-cache")
+    side = environment.ours(cache_dir=output / "baccmod-cache")
     measurer = Measurer(side, dr1, folder, args.timeout)
     meta = run.metadata(args, dr1)
     meta["load_before"] = load_average()

@@ -255,7 +255,7 @@ def run_case(args, result):
         result["energy_edges_computation_tev"] = [
             float(e) for e in creator.energy_axis_computation.edges.to_value("TeV")]
     # the same call again on a new creator: the steady cost per model, without the one-time
-    # costs of a process (astropy's IERS tables, numba's cache load) that the first call pays
+    # costs of a process (astropy's IERS tables; for ours, its Earth orientation cache) that the first call pays
     if case.repeat:
         t0 = time.perf_counter()
         getattr(build_creator(case), case.call)(observations, **case.call_options)
