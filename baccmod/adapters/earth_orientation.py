@@ -166,9 +166,12 @@ def _from_astropy():
     from astropy import units as u
     from astropy.utils import iers
     source = iers.earth_orientation_table.get()
-    bundled = os.path.abspath(str(source.meta.get("data_path", ""))) == os.path.abspath(
-        str(iers.IERS_A_FILE))
-    if not bundled or "data_url" in source.meta or "predictive_mjd" not in source.meta:
+    path = os.path.abspath(str(source.meta.get("data_path", "")))
+    # astropy < 6.1 without downloads uses the bundled IERS-B alone (no predictions)
+    bundled = path in (os.path.abspath(str(iers.IERS_A_FILE)),
+                       os.path.abspath(str(iers.IERS_B_FILE)))
+    predicts = "predictive_mjd" in source.meta or isinstance(source, iers.IERS_B)
+    if not bundled or "data_url" in source.meta or not predicts:
         log.debug("astropy's Earth orientation table is not the bundled one; using astropy.")
         return None
     table = {"mjd": np.asarray(source["MJD"].to_value(u.d), dtype=float),
@@ -177,7 +180,8 @@ def _from_astropy():
              "pm_y": np.asarray(source["PM_y"].to_value(u.arcsec), dtype=float)}
     if not _valid(table):
         return None
-    table["predictive_mjd"] = float(source.meta["predictive_mjd"])
+    # times from the first predicted day on (IERS-B: past its last day) are left to astropy
+    table["predictive_mjd"] = float(source.meta.get("predictive_mjd", table["mjd"][-1]))
     return table
 
 
