@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -112,7 +113,8 @@ def _map_chunks(observations, spec, executor, level, chunk, window):
     try:
         while submitted < len(chunks) or pending:
             while submitted < len(chunks) and len(pending) < window:
-                pending.append(executor.submit(_work_task, chunks[submitted], spec, level))
+                pending.append(executor.submit(_work_task, chunks[submitted], spec, level,
+                                               os.getpid()))
                 submitted += 1
             index = submitted - len(pending)
             results = pending.pop(0).result()
@@ -143,10 +145,15 @@ def _hold_spec(spec):
     _HELD_SPEC = spec
 
 
-def _work_task(observations, spec, level):
+def _work_task(observations, spec, level, caller_pid=None):
     """Work on runs in a worker: [RunWork], what each run logs kept in its ``log_records``
-    rather than logged (the caller logs them in order)."""
+    rather than logged (the caller logs them in order).
+
+    In a thread of the calling process (``caller_pid``: its id) the runs log directly:
+    the logger is shared there, and changing it would hide what other threads log."""
     spec = _HELD_SPEC if spec is None else spec
+    if os.getpid() == caller_pid and threading.current_thread() is not threading.main_thread():
+        return [run_work(obs, spec) for obs in observations]
     logger = logging.getLogger(_ROOT_LOGGER)
     collector = _RecordCollector()
     saved = logger.level, logger.propagate

@@ -159,3 +159,14 @@ def test_bad_execution_options_of_the_functional_entry_points(simulated_observat
     with pytest.raises(BaccmodError, match="n_jobs"):
         build_background(simulated_observations, creator._spec, n_jobs=0)
     logging.getLogger("baccmod").debug("entry points check their options too")
+
+
+def test_threads_leave_the_loggers_as_they_were(zenith_observations, caplog):
+    logger = logging.getLogger("baccmod")
+    before = logger.level, logger.propagate, list(logger.handlers)
+    with ThreadPoolExecutor(2) as executor:
+        build(zenith_observations, "grid3d zenith split", executor=executor)
+    assert (logger.level, logger.propagate, list(logger.handlers)) == before
+    with caplog.at_level(logging.WARNING, logger="baccmod"):
+        logging.getLogger("baccmod.build").warning("still heard")
+    assert "still heard" in caplog.text
