@@ -157,12 +157,6 @@ class RunSummary:
         ``MapDatasetMaker`` multiplies a bkg IRF by (``observation_time_duration``)."""
         return observation_time(self.gti_starts, self.gti_stops)
 
-    @classmethod
-    def of(cls, run, contribution):
-        return cls(run.obs_id, run.livetime, run.gti_starts, run.gti_stops, run.track_times,
-                   run.track_cos_zenith, run.track_azimuth, contribution.norm_counts,
-                   contribution.norm_solid_angle, contribution.norm_energy_edges)
-
 
 @dataclass
 class BackgroundCube:
@@ -221,16 +215,13 @@ class RunContribution:
     norm_energies, norm_solid_angle : ndarray, optional
         For the run-wise normalisation: the energies (TeV, increasing) of the unexcluded
         events within the maximum offset, and the unexcluded solid angle (sr) of each spatial
-        bin inside that region (shape spatial).
-    norm_counts, norm_energy_edges : ndarray, optional
-        Those events per bin of ``norm_energy_edges`` (TeV; shape (n_norm,)), when asked.
+        bin inside that region (shape spatial); counted in the run's normalisation range by
+        :meth:`baccmod.run_work.RunWork.summary`.
     """
     counts: np.ndarray
     spatial_exposure: np.ndarray
     livetime: float
-    norm_counts: Optional[np.ndarray] = None
     norm_solid_angle: Optional[np.ndarray] = None
-    norm_energy_edges: Optional[np.ndarray] = None
     norm_energies: Optional[np.ndarray] = None
 
 
@@ -255,11 +246,9 @@ class _Accumulator:
         other.livetime = 0.0
         return other
 
-    def contribution(self, run, areas=(), norm_energy_edges=None, norm=False):
-        """Counts and exposure of one run (``areas``: list of ExcludedArea).
-
-        With ``norm`` also the inputs of the run-wise normalisation (:class:`RunContribution`),
-        binned in ``norm_energy_edges`` (TeV, increasing) when given."""
+    def contribution(self, run, areas=(), norm=False):
+        """Counts and exposure of one run (``areas``: list of ExcludedArea); with ``norm``
+        also the inputs of the run-wise normalisation (:class:`RunContribution`)."""
         if not run.livetime > 0:
             raise BaccmodValueError(
                 f"{run.label}: livetime is {run.livetime} s; it must be positive. "
@@ -270,7 +259,6 @@ class _Accumulator:
         self._warn_if_off_field(run, offsets)
         keep = ~exclusion.excluded_mask(run.lon, run.lat, offsets, areas,
                                         run.pointing_lon, run.pointing_lat)
-        norm = norm or norm_energy_edges is not None
         counts, fraction, norm_fraction = self._run_counts_fractions(run, offsets, keep, areas,
                                                                      norm)
         result = RunContribution(counts, run.livetime * fraction * self.solid_angle,
@@ -278,10 +266,6 @@ class _Accumulator:
         if norm:
             result.norm_energies = np.sort(run.energy[keep & (offsets < self.norm_offset)])
             result.norm_solid_angle = self.solid_angle * norm_fraction
-        if norm_energy_edges is not None:
-            result.norm_energy_edges = np.asarray(norm_energy_edges, dtype=float)
-            result.norm_counts = histogram.count_energy(result.norm_energies,
-                                                        result.norm_energy_edges)
         log.log(15, "%s: %d events, %d counted, livetime %.1f s, mean unexcluded "
                 "fraction %.3f", run.label, run.energy.size, int(counts.sum()), run.livetime,
                 float(np.mean(fraction)))
