@@ -58,7 +58,7 @@ class _AcceptanceMapCreator(CreatorAttributes):
             options[name] = value
         options.pop("self", None)
         options.pop("__class__", None)
-        self._where = execution(*(options.pop(name) for name in EXECUTION_OPTIONS))
+        where = execution(*(options.pop(name) for name in EXECUTION_OPTIONS))
         checked = checked_options(options, self._regular_offset_axis)
         self.__dict__.update(checked)
         self.base_energy_axis_computation = self.energy_axis_computation
@@ -68,8 +68,7 @@ class _AcceptanceMapCreator(CreatorAttributes):
         self.sq_rel_residuals = fit_residuals([])
         self.zenith_bins = self.normalisation_table = None
         self.products = self.per_run_rate_error = None
-        self.n_jobs, self.executor, self.cache_dir = (
-            self._where.n_jobs, self._where.executor, self._where.cache_dir)
+        self.n_jobs, self.executor, self.cache_dir = where.n_jobs, where.executor, where.cache_dir
 
     def create_acceptance_map(self, observations):
         """Build the stacked model from the runs (a gammapy ``Observations`` or a list of
@@ -87,8 +86,7 @@ class _AcceptanceMapCreator(CreatorAttributes):
         return result.model
 
     def _execution_options(self):
-        return dict(n_jobs=self._where.n_jobs, executor=self._where.executor,
-                    cache_dir=self._where.cache_dir)
+        return {name: getattr(self, name) for name in EXECUTION_OPTIONS}
 
     def create_model(self, observations):
         """BAccMod 0.4 name of :meth:`create_acceptance_map`."""

@@ -163,7 +163,7 @@ class ModelSpec:
         contribution, the run-wise ``norm`` inputs."""
         return RunWorkSpec(self.geometry, self.energy_axis_computation.edges.to_value(u.TeV),
                            self.areas, self.location, self.rate_per, self.zenith, pieces,
-                           whole, norm, self.mini_irf_time_resolution)
+                           whole, norm)
 
     def estimate(self, cube, context="model"):
         """:class:`~baccmod.estimate.RateEstimate` of a stacked cube."""

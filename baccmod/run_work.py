@@ -54,8 +54,6 @@ class RunWorkSpec:
         Give each run's whole contribution (stacked models, run-wise norms).
     norm : bool
         Give the run-wise normalisation inputs and the run's safe energy threshold.
-    mini_irf_time_resolution : float, optional
-        Longest mini-IRF piece (s): runs cut into more than the limit are refused.
     file_digests : bool
         Give the size, time and content digest of the run's files (for the run cache).
     """
@@ -68,7 +66,6 @@ class RunWorkSpec:
     pieces: bool = False
     whole: bool = True
     norm: bool = False
-    mini_irf_time_resolution: Optional[float] = None
     file_digests: bool = False
 
     @property
@@ -252,14 +249,12 @@ def check_run_work(run, spec, n_pieces):
     :mod:`baccmod.limits`; ``n_pieces``: the pieces it is cut into (1 when it is not)."""
     check_run_pieces(run.obs_id, n_pieces, "zenith_binning_run_splitting or "
                      "azimuth_east_west_splitting", "raise initial_cos_zenith_binning")
-    resolution = spec.mini_irf_time_resolution
-    if resolution is not None and spec.norm:
-        check_mini_irf_pieces(run, resolution)
     spec.geometry.check_run_work(run, n_pieces)
 
 
 def check_mini_irf_pieces(run, resolution):
-    """Refuse a run cut into more mini-IRF pieces than the limit (``run``: with its GTIs)."""
+    """Refuse a run cut into more mini-IRF pieces than the limit (``run``: with its GTIs;
+    checked when its per-run model is made, as the resolution is no part of its work)."""
     check_run_pieces(run.obs_id, equal_piece_count(run, resolution),
                      f"mini_irf_time_resolution={resolution:g} s",
                      "raise mini_irf_time_resolution")
